@@ -1,0 +1,124 @@
+"""create_model / model_info: the front door of the library."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from ._registry import get_model_spec, split_model_name_tag
+from .models._skeleton import FeatureExtractor, check_in_chans, check_num_classes
+
+
+def _is_path_like(value: Any) -> bool:
+    if isinstance(value, os.PathLike):
+        return True
+    text = str(value)
+    return os.sep in text or "/" in text or text.endswith(".safetensors") or Path(text).exists()
+
+
+def create_model(
+    name: str,
+    pretrained: bool | str | os.PathLike = False,
+    num_classes: int | None = None,
+    in_chans: int = 3,
+    drop_rate: float = 0.0,
+    drop_path_rate: float = 0.0,
+    act_layer: Any = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
+    **kwargs,
+) -> nn.Module:
+    """Build a registered architecture, optionally with weights.
+
+    ``name`` is an architecture (``"resnet20"``) or a weight (``"resnet20.cifar10"``). ``pretrained`` is
+    ``False``, ``True`` (the tag in ``name`` or the architecture's default weight), a tag (``"cifar10"``), or a
+    path to a ``.safetensors`` file or a directory holding one. Without an explicit ``num_classes`` a
+    pretrained model keeps the classifier of its weight; with another ``num_classes`` the classifier is
+    re-initialised and everything else is loaded.
+    """
+    spec = get_model_spec(name)
+    _, tag = split_model_name_tag(name)
+    weights = None
+    if pretrained is not False and pretrained is not None:
+        from .hub.pretrained import resolve_weights
+
+        path = None
+        if isinstance(pretrained, (str, os.PathLike)) and not isinstance(pretrained, bool):
+            if _is_path_like(pretrained):
+                path = Path(pretrained)
+            else:
+                tag = str(pretrained)
+        weights = resolve_weights(spec.name, tag=tag, path=path)
+
+    if num_classes is None:
+        num_classes = weights.num_classes if weights is not None else spec.num_classes
+    check_num_classes(num_classes)
+    check_in_chans(in_chans)
+    if act_layer is not None:
+        from .layers.activations import get_act
+
+        get_act(act_layer)  # fail early with the list of valid names
+        kwargs["act_layer"] = act_layer
+    model = spec.fn(num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate,
+                    drop_path_rate=drop_path_rate, **kwargs)
+    cfg = spec.default_cfg()
+    cfg.update(num_classes=num_classes, tag=tag)
+    if weights is not None:
+        from .hub.pretrained import load_weights
+
+        load_weights(model, weights)
+        cfg.update(weights.data_config())
+        cfg.update(num_classes=num_classes, tag=weights.tag)
+    model.pretrained_cfg = cfg
+    if features_only:
+        model = FeatureExtractor(model, out_indices)
+    return model
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_on_meta(name: str, **kwargs) -> nn.Module:
+    """Build without allocating weights (for parameter and MAC counts of the large models)."""
+    with torch.device("meta"):
+        return create_model(name, **kwargs)
+
+
+def count_macs(model: nn.Module, input_size: Sequence[int]) -> int:
+    """Multiply-accumulates of one forward pass, counted by torch.utils.flop_counter (FLOPs / 2)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    device = next(model.parameters()).device
+    x = torch.zeros((1, *input_size), device=device)
+    model.eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(x)
+    return counter.get_total_flops() // 2
+
+
+def model_info(name: str, macs: bool = True) -> dict:
+    """Family, parameter count, default input size, published reference figures and available weights."""
+    spec = get_model_spec(name)
+    model = build_on_meta(spec.name)
+    info = dict(
+        name=spec.name,
+        family=spec.family,
+        size=spec.size,
+        description=spec.description,
+        params=count_params(model),
+        input_size=spec.input_size,
+        num_classes=spec.num_classes,
+        mean=spec.mean,
+        std=spec.std,
+        reference=dict(spec.reference),
+    )
+    if macs:
+        info["gmacs"] = round(count_macs(model, spec.input_size) / 1e9, 3)
+    from .hub.index import weights_for_arch
+
+    info["weights"] = weights_for_arch(spec.name)
+    return info

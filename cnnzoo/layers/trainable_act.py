@@ -1,0 +1,72 @@
+"""Trainable activations TAct and mTAct.
+
+TAct(x)  = (a * x + 1 - a) * sigmoid((1 + b) * x)
+mTAct(x) = (a^2 * x + 1 - a^2) * sigmoid((1 + b^2) * x)
+
+``a`` and ``b`` are learnable and initialised uniformly in [0, 0.5). With a = 1, b = 0 TAct is Swish (SiLU);
+with a = 0 it is a sigmoid gate; large b pushes it towards ReLU. mTAct squares both so the effective
+coefficients stay non-negative. Parameters are per layer (two scalars) by default; ``per_channel=True`` gives
+every channel its own pair, created lazily on the first forward so blocks need not pass channel counts.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.modules.lazy import LazyModuleMixin
+from torch.nn.parameter import UninitializedParameter
+
+INIT_LOW, INIT_HIGH = 0.0, 0.5
+
+
+def tact(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a * x + 1 - a) * torch.sigmoid((1 + b) * x)
+
+
+class TAct(LazyModuleMixin, nn.Module):
+    """TAct with per-layer (default) or per-channel trainable ``a`` and ``b``."""
+
+    squared = False
+
+    def __init__(self, inplace: bool = False, per_channel: bool = False):
+        super().__init__()
+        del inplace  # accepted for a uniform activation signature; the op is never in place
+        self.per_channel = per_channel
+        if per_channel:
+            self.a = UninitializedParameter()
+            self.b = UninitializedParameter()
+        else:
+            self.a = nn.Parameter(torch.empty(()))
+            self.b = nn.Parameter(torch.empty(()))
+            self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params():
+            with torch.no_grad():
+                self.a.uniform_(INIT_LOW, INIT_HIGH)
+                self.b.uniform_(INIT_LOW, INIT_HIGH)
+
+    def initialize_parameters(self, x: torch.Tensor) -> None:  # called by LazyModuleMixin on first forward
+        if self.has_uninitialized_params():
+            with torch.no_grad():
+                shape = (x.shape[1],) + (1,) * (x.dim() - 2)
+                self.a.materialize(shape)
+                self.b.materialize(shape)
+                self.reset_parameters()
+
+    def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.squared:
+            return self.a * self.a, self.b * self.b
+        return self.a, self.b
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.coefficients()
+        return tact(x, a.to(x.dtype), b.to(x.dtype))
+
+    def extra_repr(self) -> str:
+        return f"per_channel={self.per_channel}"
+
+
+class MTAct(TAct):
+    """mTAct: TAct with squared coefficients (a^2, b^2)."""
+
+    squared = True

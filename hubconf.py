@@ -1,0 +1,25 @@
+"""torch.hub entry points, generated from the cnnzoo registry (no hand-kept list).
+
+    torch.hub.load("<owner>/cnnzoo", "resnet20", pretrained="cifar10")
+    torch.hub.load("/path/to/cnnzoo", "resnet20", source="local", pretrained=True)
+"""
+dependencies = ["torch", "safetensors"]
+
+import cnnzoo as _cnnzoo  # noqa: E402
+
+
+def _entrypoint(name):
+    def entry(pretrained=False, **kwargs):
+        return _cnnzoo.create_model(name, pretrained=pretrained, **kwargs)
+
+    entry.__name__ = name
+    entry.__doc__ = (f"{_cnnzoo._registry.get_model_spec(name).description}\n\n"
+                     f"pretrained: False, True (default weight), a tag (see cnnzoo.list_models('{name}.*', "
+                     f"pretrained=True)) or a path to a .safetensors file. Other keyword arguments go to "
+                     f"cnnzoo.create_model.")
+    return entry
+
+
+for _name in _cnnzoo.list_models():
+    globals()[_name] = _entrypoint(_name)
+del _name

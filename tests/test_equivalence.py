@@ -1,0 +1,32 @@
+"""Every architecture that timm or torchvision also defines: their state_dict, converted, gives our model the
+same logits (eval mode, max abs diff < 1e-4)."""
+import pytest
+import torch
+
+import cnnzoo
+from cnnzoo.hub.convert import convert_state_dict, create_reference_model, equivalents
+
+from helpers import randomize_
+
+EQUIVALENTS = equivalents()
+
+
+def test_table_is_not_empty():
+    assert len(EQUIVALENTS) >= 31
+    assert {e.library for e in EQUIVALENTS} == {"timm", "torchvision"}
+
+
+@pytest.mark.parametrize("eq", EQUIVALENTS, ids=lambda e: f"{e.arch}-{e.library}")
+def test_same_logits(eq):
+    ref = randomize_(create_reference_model(eq)).eval()
+    spec = cnnzoo._registry.get_model_spec(eq.arch)
+    ours = cnnzoo.create_model(eq.arch, num_classes=spec.num_classes).eval()
+    ours.load_state_dict(convert_state_dict(ref.state_dict(), eq.arch, eq.library, model=ours))
+    size = 32 if spec.size == "cifar" else 64
+    x = torch.randn(2, 3, size, size + 16)
+    with torch.no_grad():
+        a, b = ours(x), ref(x)
+    assert a.shape == b.shape
+    scale = b.abs().max().item()
+    assert scale > 1e-3, "reference logits are degenerate; the comparison would be meaningless"
+    assert (a - b).abs().max().item() < 1e-4 * max(1.0, scale)

@@ -1,0 +1,119 @@
+"""One contract over every registered model (the shape of timm's tests/test_models.py)."""
+import math
+
+import pytest
+import torch
+
+import cnnzoo
+from cnnzoo._factory import count_params
+from cnnzoo._registry import get_model_spec
+from cnnzoo.errors import InputShapeError
+from cnnzoo.models._skeleton import FeatureExtractor
+
+ALL = cnnzoo.list_models()
+# Too slow to train-step at every size on 2 CPU cores; they run forward passes only.
+FORWARD_ONLY = {"senet154", "resnet1202", "wide_resnet101_2", "resnext101_32x8d", "efficientnet_b6",
+                "efficientnet_b7", "dpn131", "dpn107", "densenet_bc_190_k40", "resnext29_16x64d"}
+
+
+def small_size(name):
+    """A non-square input the architecture accepts without collapsing below 1 pixel."""
+    return (32, 24) if get_model_spec(name).size == "cifar" else (72, 56)
+
+
+_cache = {}
+
+
+def build(name):
+    if name not in _cache:
+        _cache.clear()  # keep one model alive at a time
+        _cache[name] = cnnzoo.create_model(name)
+    return _cache[name]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_forward_default_size(name):
+    model = build(name).eval()
+    spec = get_model_spec(name)
+    with torch.no_grad():
+        out = model(torch.randn(1, *spec.input_size))
+    assert out.shape == (1, spec.num_classes)
+    assert torch.isfinite(out).all()
+    assert model.pretrained_cfg["input_size"] == spec.input_size
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_train_step_non_square(name):
+    model = build(name).train()
+    h, w = small_size(name)
+    x = torch.randn(2, 3, h, w)
+    if name in FORWARD_ONLY:
+        with torch.no_grad():
+            assert model(x).shape == (2, model.num_classes)
+        return
+    out = model(x)
+    assert out.shape == (2, model.num_classes)
+    out.logsumexp(1).mean().backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"parameters without gradient: {missing[:5]}"
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+    model.zero_grad(set_to_none=True)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_classifier_reset_and_pre_logits(name):
+    model = build(name).eval()
+    h, w = small_size(name)
+    x = torch.randn(2, 3, h, w)
+    with torch.no_grad():
+        feats = model.forward_features(x)
+        assert feats.shape[1] == model.num_features
+        pooled = model.forward_head(feats, pre_logits=True)
+        assert pooled.shape == (2, model.num_features)
+        assert model.get_classifier().in_features == model.num_features
+        model.reset_classifier(0)
+        assert model(x).shape == (2, model.num_features)
+        model.reset_classifier(7)
+        assert model(x).shape == (2, 7)
+    _cache.clear()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_features_only_agree_with_feature_info(name):
+    model = build(name).eval()
+    assert [f["module"] for f in model.feature_info] == [f"stages.{i}" for i in range(len(model.stages))]
+    feats = FeatureExtractor(model)
+    h, w = small_size(name)
+    with torch.no_grad():
+        maps = feats(torch.randn(1, 3, h, w))
+    assert len(maps) == len(model.feature_info)
+    for m, info in zip(maps, model.feature_info):
+        assert m.shape[1] == info["num_chs"]
+        assert m.shape[2] == math.ceil(h / info["reduction"]) and m.shape[3] == math.ceil(w / info["reduction"])
+    _cache.clear()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_in_chans_and_input_checks(name):
+    h, w = small_size(name)
+    for in_chans in (1, 4):
+        model = cnnzoo.create_model(name, in_chans=in_chans, num_classes=3).eval()
+        with torch.no_grad():
+            assert model(torch.randn(1, in_chans, h, w)).shape == (1, 3)
+    with pytest.raises(InputShapeError, match="expected 4 input channels, got 3"):
+        model(torch.randn(1, 3, h, w))
+    with pytest.raises(InputShapeError, match="4-D input"):
+        model(torch.randn(4, h, w))
+
+
+def test_features_only_via_create_model():
+    feats = cnnzoo.create_model("resnet50", features_only=True, out_indices=(1, -1))
+    assert feats.channels() == [512, 2048] and feats.reductions() == [8, 32]
+    maps = feats(torch.randn(1, 3, 64, 64))
+    assert [tuple(m.shape) for m in maps] == [(1, 512, 8, 8), (1, 2048, 2, 2)]
+    with pytest.raises(ValueError, match="out_indices entry 4 is not a stage"):
+        cnnzoo.create_model("resnet20", features_only=True, out_indices=(4,))
+
+
+def test_every_model_counts_parameters():
+    assert all(count_params(cnnzoo._factory.build_on_meta(n)) > 1000 for n in ALL)
