@@ -13,6 +13,15 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("list_cmd", "list architectures or published weights"),
     "info": ("info", "show an architecture's or weight's details"),
+    "train": ("train", "train a model on an image folder or a named dataset"),
+    "eval": ("eval_cmd", "evaluate a model or weight on a dataset split"),
+    "predict": ("predict", "top-k labels for image files"),
+    "finetune": ("finetune", "fine-tune a pretrained weight on your own image folders"),
+    "benchmark": ("benchmark", "speed and memory, side by side with timm / torchvision"),
+    "export": ("export", "export to ONNX or TorchScript"),
+    "publish": ("publish", "write (and upload) a Hugging Face Hub folder for a weight"),
+    "import": ("import_cmd", "import torchvision / timm ImageNet weights as cnnzoo safetensors"),
+    "experiment": ("experiment", "run or continue an experiment grid (models x activations x lrs x seeds)"),
 }
 
 
