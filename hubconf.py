@@ -15,8 +15,8 @@ def _entrypoint(name):
     entry.__name__ = name
     entry.__doc__ = (f"{_cnnzoo._registry.get_model_spec(name).description}\n\n"
                      f"pretrained: False, True (default weight), a tag (see cnnzoo.list_models('{name}.*', "
-                     f"pretrained=True)) or a path to a .safetensors file. Other keyword arguments go to "
-                     f"cnnzoo.create_model.")
+                     f"pretrained=True)), a path to a .safetensors file or its folder, or 'hf-hub:ORG/NAME'. "
+                     f"Other keyword arguments go to cnnzoo.create_model.")
     return entry
 
 

@@ -71,6 +71,8 @@ def create_model(
 
         load_weights(model, weights)
         cfg.update(weights.data_config())
+        if num_classes != weights.num_classes:  # a new classifier: the weight's labels no longer apply
+            cfg.pop("labels", None)
         cfg.update(num_classes=num_classes, tag=weights.tag)
     model.pretrained_cfg = cfg
     if features_only:
@@ -121,4 +123,27 @@ def model_info(name: str, macs: bool = True) -> dict:
     from .hub.index import weights_for_arch
 
     info["weights"] = weights_for_arch(spec.name)
+    info["weight_details"] = [_weight_summary(n) for n in info["weights"]]
     return info
+
+
+def _weight_summary(name: str) -> dict:
+    """The figures of one weight as the index (or the ImageNet import table) states them."""
+    from .hub.index import get_entry
+
+    entry = get_entry(name)
+    if entry is None:  # an importable torchvision / timm ImageNet weight
+        from .hub.imagenet import describe_source, get_source
+
+        src = get_source(*name.split(".", 1))
+        try:  # torchvision states its accuracy in the weights' meta
+            metrics = describe_source(src)["metrics"]
+        except ImportError:
+            metrics = dict(top1=src.top1, top5=src.top5, split="val", n=50_000)
+        return dict(name=name, source=f"{src.library} {src.weight} (cnnzoo import)", dataset="ImageNet-1k",
+                    top1=metrics.get("top1"), top5=metrics.get("top5"), split=metrics.get("split"),
+                    n=metrics.get("n"), num_classes=1000)
+    metrics, dataset = entry.get("metrics") or {}, entry.get("dataset") or {}
+    return dict(name=name, source="index", dataset=dataset.get("name"), top1=metrics.get("top1"),
+                top5=metrics.get("top5"), split=metrics.get("split"), n=metrics.get("n"),
+                num_classes=entry.get("num_classes"), size=entry.get("size"), hf_repo_id=entry.get("hf_repo_id"))

@@ -25,7 +25,12 @@ def run(args) -> int:
     ref = info["reference"]
     if ref:
         print("  reference   " + ", ".join(f"{k}={v}" for k, v in ref.items()))
-    for weight in info.get("weight_details", []) or []:
-        print(f"  weight      {weight}")
-    print("  weights     " + (", ".join(info["weights"]) if info["weights"] else "none published"))
+    details = info.get("weight_details") or []
+    for w in details:
+        acc = (f"top-1 {w['top1']}" + (f" / top-5 {w['top5']}" if w.get("top5") is not None else "")
+               + f" on {w.get('dataset') or '?'} {w.get('split') or ''}"
+               + (f" (n={w['n']:,})" if w.get("n") else "")) if w.get("top1") is not None else "no accuracy stated"
+        print(f"  weight      {w['name']:32s} {acc}  [{w['source']}]")
+    if not details:
+        print("  weights     none published")
     return 0

@@ -1,0 +1,108 @@
+"""The Hugging Face Hub ``config.json`` and README model card of a weight (timm's layout and field names)."""
+from __future__ import annotations
+
+from typing import Mapping
+
+# Hub dataset ids for the datasets cnnzoo trains on (front-matter ``datasets:``).
+HF_DATASETS = {"cifar-10": "cifar10", "cifar10": "cifar10", "cifar-100": "cifar100", "cifar100": "cifar100",
+               "imagenet-1k": "imagenet-1k", "imagenette": "frgfm/imagenette",
+               "intel image classification": "intel-image-classification"}
+
+
+def hub_config(arch: str, info: Mapping, num_features: int, first_conv: str | None) -> dict:
+    """config.json: ``architecture``, ``num_classes``, ``label_names`` and a timm-style ``pretrained_cfg``."""
+    return {
+        "architecture": arch,
+        "num_classes": info["num_classes"],
+        "num_features": num_features,
+        "global_pool": "avg",
+        "label_names": list(info.get("labels") or []),
+        "pretrained_cfg": {
+            "tag": info.get("tag"),
+            "custom_load": False,
+            "input_size": list(info["input_size"]),
+            "fixed_input_size": False,
+            "interpolation": info.get("interpolation", "bicubic"),
+            "crop_pct": info.get("crop_pct", 1.0),
+            "crop_mode": "center",
+            "mean": list(info["mean"]),
+            "std": list(info["std"]),
+            "num_classes": info["num_classes"],
+            "first_conv": first_conv,
+            "classifier": "head.fc",
+            "license": info.get("license"),
+        },
+        "cnnzoo": {k: info[k] for k in ("sha256", "size", "dataset", "metrics", "params", "gmacs", "recipe",
+                                        "command", "hardware", "wall_time_s", "epochs", "date", "source")
+                   if info.get(k) is not None},
+    }
+
+
+def _front_matter(name: str, family: str, info: Mapping) -> dict:
+    dataset = info.get("dataset") or {}
+    metrics = info.get("metrics") or {}
+    ds_id = HF_DATASETS.get(str(dataset.get("name", "")).lower(), str(dataset.get("name", "")).lower() or None)
+    front = {
+        "library_name": "cnnzoo",
+        "pipeline_tag": "image-classification",
+        "license": str(info.get("license") or "other").lower(),
+        "tags": ["image-classification", "cnnzoo", family, info["architecture"]],
+    }
+    if ds_id:
+        front["datasets"] = [ds_id]
+    results = [dict(type="accuracy", name=f"{k} accuracy", value=metrics[k]) for k in ("top1", "top5")
+               if metrics.get(k) is not None]
+    if results:
+        front["metrics"] = ["accuracy"]
+        front["model-index"] = [{
+            "name": name,
+            "results": [{
+                "task": {"type": "image-classification"},
+                "dataset": {"name": dataset.get("name", "unknown"), "type": ds_id or "unknown",
+                            "split": metrics.get("split", "unknown")},
+                "metrics": results,
+            }],
+        }]
+    return front
+
+
+def model_card(name: str, repo_id: str, family: str, info: Mapping) -> str:
+    """README.md: YAML front matter, then what the weight is, how to use it, how good it is, how it was made."""
+    import yaml
+
+    arch, tag = name.split(".", 1)
+    dataset, metrics = info.get("dataset") or {}, info.get("metrics") or {}
+    hardware = info.get("hardware") or {}
+    lines = ["---", yaml.safe_dump(_front_matter(name, family, info), sort_keys=False).rstrip(), "---", "",
+             f"# {name}", "",
+             f"`{arch}` ({family} family) trained on {dataset.get('name', 'an unnamed dataset')}"
+             f"{' (' + dataset['note'] + ')' if dataset.get('note') else ''}, published with "
+             "cnnzoo (`pip install cnnzoo`): safetensors weights, verified by sha256 on every load.", "",
+             "## Usage", "", "```python", "import cnnzoo, torch", "",
+             f'model = cnnzoo.create_model("{name}", pretrained=True).eval()       # via the cnnzoo index',
+             f'model = cnnzoo.create_model("{arch}", pretrained="hf-hub:{repo_id}").eval()  # straight from this repo',
+             f"logits = model(torch.randn(1, {info['input_size'][0]}, {info['input_size'][1]}, "
+             f"{info['input_size'][2]}))",
+             f'# fine-tune: cnnzoo.create_model("{name}", pretrained=True, num_classes=YOUR_CLASSES)',
+             "```", "",
+             "## Results", "",
+             "| split | images | top-1 | top-5 |", "|---|---|---|---|",
+             f"| {metrics.get('split', '-')} | {metrics.get('n', '-')} | {metrics.get('top1', '-')} | "
+             f"{metrics.get('top5', '-')} |", "",
+             "## Model", "",
+             f"- classes: {info['num_classes']} ({', '.join(map(str, (info.get('labels') or [])[:10]))}"
+             f"{' ...' if len(info.get('labels') or []) > 10 else ''})",
+             f"- input: {tuple(info['input_size'])}, mean {tuple(info['mean'])}, std {tuple(info['std'])}, "
+             f"{info.get('interpolation', 'bicubic')} resize, crop {info.get('crop_pct', 1.0)}",
+             f"- parameters: {info['params']:,}" if info.get("params") else "- parameters: see config.json",
+             "", "## Training recipe and provenance", ""]
+    provenance = [
+        ("recipe", info.get("recipe")), ("command", f"`{info['command']}`" if info.get("command") else None),
+        ("epochs", info.get("epochs")), ("hardware", ", ".join(f"{k} {v}" for k, v in hardware.items()) or None),
+        ("wall time", f"{info['wall_time_s'] / 3600:.2f} h" if info.get("wall_time_s") else None),
+        ("date", info.get("date")), ("dataset split", dataset.get("split")),
+        ("dataset images", dataset.get("num_images")), ("source", info.get("source")),
+        ("file sha256", f"`{info['sha256']}`"), ("licence", info.get("license")),
+    ]
+    lines += [f"- {k}: {v}" for k, v in provenance if v is not None]
+    return "\n".join(lines) + "\n"
