@@ -24,7 +24,7 @@ def create_model(
     pretrained: bool | str | os.PathLike = False,
     num_classes: int | None = None,
     in_chans: int = 3,
-    drop_rate: float = 0.0,
+    drop_rate: float | None = None,
     drop_path_rate: float = 0.0,
     act_layer: Any = None,
     features_only: bool = False,
@@ -62,8 +62,9 @@ def create_model(
 
         get_act(act_layer)  # fail early with the list of valid names
         kwargs["act_layer"] = act_layer
-    model = spec.fn(num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate,
-                    drop_path_rate=drop_path_rate, **kwargs)
+    if drop_rate is not None:  # None keeps the architecture's own default (EfficientNet's paper rates)
+        kwargs["drop_rate"] = drop_rate
+    model = spec.fn(num_classes=num_classes, in_chans=in_chans, drop_path_rate=drop_path_rate, **kwargs)
     cfg = spec.default_cfg()
     cfg.update(num_classes=num_classes, tag=tag)
     if weights is not None:

@@ -12,8 +12,9 @@ from cnnzoo.models._skeleton import FeatureExtractor
 
 ALL = cnnzoo.list_models()
 # Too slow to train-step at every size on 2 CPU cores; they run forward passes only.
-FORWARD_ONLY = {"senet154", "resnet1202", "wide_resnet101_2", "resnext101_32x8d", "efficientnet_b6",
-                "efficientnet_b7", "dpn131", "dpn107", "densenet_bc_190_k40", "resnext29_16x64d"}
+FORWARD_ONLY = {"senet154", "resnet1202", "wide_resnet101_2", "resnext101_32x8d", "efficientnet_b4",
+                "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "dpn131", "dpn107", "densenet_bc_190_k40",
+                "resnext29_16x64d"}
 
 
 def small_size(name):
