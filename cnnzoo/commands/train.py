@@ -1,0 +1,52 @@
+"""cnnzoo train MODEL --data DIR|NAME [--config FILE.yaml | --recipe NAME] [--epochs N] [--out DIR] [--set k=v]"""
+from __future__ import annotations
+
+import json
+
+# common flags -> config keys; every one overrides the YAML (and --set overrides everything)
+FLAGS = {
+    "--epochs": ("epochs", int), "--batch-size": ("batch_size", int), "--lr": ("lr", float),
+    "--optimizer": ("optimizer", str), "--schedule": ("schedule", str), "--weight-decay": ("weight_decay", float),
+    "--precision": ("precision", str), "--device": ("device", str), "--seed": ("seed", int),
+    "--val-size": ("val_size", float), "--subset": ("subset", int), "--loader": ("loader", str),
+    "--act-layer": ("act_layer", str), "--label-smoothing": ("label_smoothing", float),
+    "--workers": ("workers", int), "--threads": ("threads", int), "--tag": ("tag", str),
+}
+
+
+def add_arguments(p) -> None:
+    p.add_argument("model", nargs="?", help="architecture, e.g. resnet20 (default: the config's model)")
+    p.add_argument("--data", help="image folder <root>/<split>/<class>/<image> or a dataset name (cifar10, ...)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--config", help="YAML config file")
+    src.add_argument("--recipe", help="a recipe shipped with cnnzoo (e.g. cifar10_resnet20) or a YAML path")
+    p.add_argument("--out", help="run directory (default runs/<model>-<data>-<time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    for flag, (key, typ) in FLAGS.items():
+        p.add_argument(flag, dest=key, type=typ, default=None, help=f"config key {key}")
+    p.add_argument("--ema", dest="ema", action="store_const", const=True, default=None, help="config key ema")
+    p.add_argument("--compile", dest="compile", action="store_const", const=True, default=None,
+                   help="torch.compile the model")
+    p.add_argument("--tta", dest="tta", action="store_const", const=True, default=None,
+                   help="flip test-time augmentation in the final evaluation")
+    p.add_argument("--skip-bad", dest="skip_bad", action="store_const", const=True, default=None,
+                   help="leave out unreadable images, non-image files and empty class folders with a warning")
+    p.add_argument("--set", dest="set_items", action="append", default=[], metavar="KEY=VALUE",
+                   help="any config key (repeatable); see docs/training.md for the list")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args) -> int:
+    from cnnzoo.engine import build_config, find_recipe, train
+    from cnnzoo.engine.config import parse_set
+
+    base = find_recipe(args.recipe) if args.recipe else args.config
+    overrides = {key: getattr(args, key) for key, _ in FLAGS.values()}
+    overrides.update(model=args.model, data=args.data, out=args.out, ema=args.ema, compile=args.compile,
+                     tta=args.tta, skip_bad=args.skip_bad)
+    overrides.update(parse_set(args.set_items))
+    cfg = build_config(base, **overrides)
+    summary = train(cfg, resume=args.resume)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    return 0

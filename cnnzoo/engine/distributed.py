@@ -1,0 +1,58 @@
+"""torchrun support: process group from the environment (NCCL on CUDA, gloo on CPU) and metric all-reduce."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device_name: str = "auto") -> DistInfo:
+    """Join the process group torchrun describes in ``WORLD_SIZE``/``RANK``/``LOCAL_RANK`` (no-op otherwise)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = device_name != "cpu" and torch.cuda.is_available()
+    if use_cuda:
+        torch.cuda.set_device(local)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return DistInfo(rank, world, local)
+
+
+def all_reduce_sum(values: list[float] | torch.Tensor, info: DistInfo, device=None) -> torch.Tensor:
+    """Sum of a list of numbers (or a tensor) over all processes, as float64."""
+    t = torch.as_tensor(values, dtype=torch.float64)
+    if info.enabled:
+        backend_device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+        t = t.to(backend_device)
+        dist.all_reduce(t)
+        t = t.cpu()
+    return t
+
+
+def barrier(info: DistInfo) -> None:
+    if info.enabled:
+        dist.barrier()
+
+
+def cleanup(info: DistInfo) -> None:
+    if info.enabled and dist.is_initialized():
+        dist.destroy_process_group()

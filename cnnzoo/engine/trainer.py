@@ -1,0 +1,303 @@
+"""``train()``: one function behind ``cnnzoo train``, from a single CPU process to torchrun on GPUs."""
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError, TrainingError
+from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint, set_rng_state
+from .config import TrainConfig, build_config, save_config
+from .distributed import DistInfo, all_reduce_sum, barrier, cleanup, init_distributed
+from .ema import ModelEma
+from .evaluate import evaluate_loader
+from .io import atomic_write_text
+from .optim import create_optimizer, create_scheduler
+from .precision import resolve_device, resolve_precision
+from .runlog import MetricsLog, hardware, plot_confusion, plot_curves
+
+DATA_KEYS = ("input_size", "mean", "std", "crop_pct", "interpolation")
+
+
+def default_run_dir(cfg: TrainConfig) -> Path:
+    data = Path(cfg.data).name or "data"
+    return Path("runs") / f"{cfg.model}-{data}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _seed_everything(seed: int, deterministic: bool) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    model = getattr(model, "_orig_mod", model)  # torch.compile
+    return getattr(model, "module", model)  # DistributedDataParallel
+
+
+def _save_weights(state_dict: dict, path: Path, metadata: dict) -> str:
+    """model.safetensors with the header metadata a loose file needs; returns its sha256."""
+    from ..hub.io import save_weights
+
+    return save_weights(state_dict, path, metadata)
+
+
+class _Progress:
+    """tqdm bar on the main process (quiet when stderr is not a terminal)."""
+
+    def __init__(self, total: int, desc: str, enabled: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True,
+                        disable=None if enabled else True, file=sys.stderr)
+
+    def update(self, **fields) -> None:
+        self.bar.set_postfix(fields, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _build_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
+    from .. import create_model
+
+    kwargs = dict(num_classes=num_classes, drop_rate=cfg.drop_rate, drop_path_rate=cfg.drop_path_rate)
+    if cfg.act_layer:
+        kwargs["act_layer"] = cfg.act_layer
+    return create_model(cfg.model, pretrained=cfg.pretrained, **kwargs)
+
+
+def _model_data_cfg(cfg: TrainConfig) -> dict:
+    from .._registry import get_model_spec
+
+    spec_cfg = get_model_spec(cfg.model).default_cfg()
+    return {k: spec_cfg[k] for k in DATA_KEYS}
+
+
+def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = False, **overrides) -> dict:
+    """Train ``cfg.model`` on ``cfg.data`` and return the run summary (also written to ``summary.json``).
+
+    ``cfg`` is a :class:`TrainConfig`, a mapping or a YAML path; keyword arguments override its keys. With
+    ``resume=True`` the run continues exactly from ``<out>/checkpoint.pt``.
+    """
+    cfg = cfg if isinstance(cfg, TrainConfig) and not overrides else build_config(
+        cfg.to_dict() if isinstance(cfg, TrainConfig) else cfg, **overrides)
+    info = init_distributed(cfg.device)
+    try:
+        return _train(cfg, info, resume)
+    finally:
+        cleanup(info)
+
+
+def _train(cfg: TrainConfig, info: DistInfo, resume: bool) -> dict:
+    from ..data import build_data
+
+    t_start = time.time()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = resolve_device(cfg.device)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device("cuda", info.local_rank)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = not cfg.deterministic
+    precision = resolve_precision(device, cfg.precision, cfg.channels_last)
+    _seed_everything(cfg.seed, cfg.deterministic)
+
+    out = Path(cfg.out) if cfg.out else default_run_dir(cfg)
+    ckpt_path = out / CHECKPOINT_NAME
+    if ckpt_path.exists() and not resume:
+        raise ConfigError(f"{out} already holds a run ({ckpt_path}); pass resume=True / --resume to continue it "
+                          f"or choose another out directory")
+    if resume and not ckpt_path.exists():
+        raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
+
+    data = build_data(cfg, _model_data_cfg(cfg), rank=info.rank, world_size=info.world_size, device=device)
+    model = _build_model(cfg, len(data.classes))
+    model.pretrained_cfg.update(data.data_cfg)
+    model = model.to(device, memory_format=precision.memory_format())
+    with torch.no_grad():  # materialise lazy (per-channel TAct) parameters before the optimiser sees them
+        model.eval()(torch.zeros((1, *data.data_cfg["input_size"]), device=device))
+    model.train()
+
+    steps_per_epoch = len(data.train)
+    optimizer = create_optimizer(model, cfg)
+    scheduler = create_scheduler(optimizer, cfg, steps_per_epoch)
+    scaler = precision.grad_scaler()
+    ema = ModelEma(model, cfg.ema_decay) if cfg.ema else None
+    log = MetricsLog(out / "metrics.jsonl")
+    start_epoch = 0
+    if resume:
+        state = load_checkpoint(ckpt_path)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        if ema is not None and state.get("ema") is not None:
+            ema.load_state_dict(state["ema"])
+        set_rng_state(state["rng"])
+        start_epoch = int(state["epoch"])
+        t_start -= float(state.get("elapsed_s", 0.0))  # wall time counts every segment of the run
+        if info.is_main:
+            log.truncate_after(start_epoch)
+    if info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out / "config.yaml")
+
+    train_model = torch.compile(model) if cfg.compile else model
+    if info.enabled:
+        train_model = nn.parallel.DistributedDataParallel(
+            train_model, device_ids=[device.index] if device.type == "cuda" else None)
+    mixup = None
+    if cfg.mixup > 0 or cfg.cutmix > 0:
+        from timm.data import Mixup
+
+        mixup = Mixup(mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix, label_smoothing=cfg.label_smoothing,
+                      num_classes=len(data.classes))
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.0 if mixup else cfg.label_smoothing)
+    num_classes = len(data.classes)
+
+    if info.is_main:
+        print(f"training {cfg.model} on {data.name} ({data.counts}) for {cfg.epochs} epochs: {data.loader} loader, "
+              f"{precision.name}{' channels_last' if precision.channels_last else ''} on {device}, "
+              f"{info.world_size} process(es), run dir {out}", flush=True)
+
+    last = {}
+    for epoch in range(start_epoch, cfg.epochs):
+        data.train.set_epoch(epoch)
+        train_stats = _train_one_epoch(train_model, model, data.train, optimizer, scheduler, scaler, ema, criterion,
+                                       mixup, precision, cfg, info, epoch, ckpt_path)
+        record = dict(kind="epoch", epoch=epoch + 1, **train_stats, lr=optimizer.param_groups[0]["lr"])
+        if data.val is not None:
+            val = evaluate_loader(model, data.val, precision, num_classes, data.classes, info=info)
+            record.update(val_loss=val["loss"], val_top1=val["top1"], val_top5=val["top5"])
+            if ema is not None:
+                val_ema = evaluate_loader(ema.module, data.val, precision, num_classes, data.classes, info=info)
+                record.update(val_ema_top1=val_ema["top1"], val_ema_loss=val_ema["loss"])
+        record["elapsed_s"] = round(time.time() - t_start, 1)
+        last = record
+        if info.is_main:
+            log.write(record)
+            save_checkpoint(ckpt_path, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                            scheduler=scheduler.state_dict(), scaler=scaler.state_dict(),
+                            ema=ema.state_dict() if ema is not None else None, epoch=epoch + 1,
+                            elapsed_s=time.time() - t_start,
+                            config=cfg.to_dict())
+            plot_curves(log.records(), out)
+            print(_epoch_line(record, cfg.epochs), flush=True)
+        barrier(info)
+
+    return _finish(cfg, info, out, model, ema, data, precision, log, last, t_start)
+
+
+def _train_one_epoch(train_model, model, loader, optimizer, scheduler, scaler, ema, criterion, mixup, precision,
+                     cfg, info, epoch, ckpt_path) -> dict:
+    train_model.train()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=precision.device)
+    correct = torch.zeros((), dtype=torch.int64, device=precision.device)
+    seen = 0
+    t0 = time.time()
+    bar = _Progress(len(loader), f"epoch {epoch + 1}/{cfg.epochs}", info.is_main)
+    for step, (x, y) in enumerate(loader):
+        x = x.contiguous(memory_format=precision.memory_format())
+        target = y
+        if mixup is not None:
+            x, target = mixup(x, y)
+        with precision.autocast():
+            logits = train_model(x)
+            loss = criterion(logits.float(), target)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if cfg.grad_clip > 0:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        if ema is not None:
+            ema.update(model)
+        loss_sum += loss.detach().double() * y.shape[0]
+        correct += (logits.detach().argmax(1) == y).sum()
+        seen += y.shape[0]
+        if (step + 1) % cfg.log_every == 0 or step + 1 == len(loader):
+            _check_finite(loss_sum, info, epoch, step, ckpt_path)
+            elapsed = time.time() - t0
+            bar.update(loss=f"{loss_sum.item() / seen:.3f}", acc=f"{100 * correct.item() / seen:.1f}",
+                       ips=f"{seen * info.world_size / elapsed:.0f}")
+        else:
+            bar.bar.update(1)
+    bar.close()
+    totals = all_reduce_sum([loss_sum.item(), correct.item(), seen], info)
+    elapsed = time.time() - t0
+    return dict(train_loss=round(totals[0].item() / totals[2].item(), 6),
+                train_top1=round(100 * totals[1].item() / totals[2].item(), 4),
+                images_per_s=round(totals[2].item() / elapsed, 1), epoch_s=round(elapsed, 1))
+
+
+def _check_finite(loss_sum: torch.Tensor, info: DistInfo, epoch: int, step: int, ckpt_path: Path) -> None:
+    bad = all_reduce_sum([0.0 if math.isfinite(loss_sum.item()) else 1.0], info)[0].item()
+    if bad:
+        kept = f"the last good checkpoint is kept at {ckpt_path}" if ckpt_path.exists() else \
+            "no checkpoint was written yet"
+        raise TrainingError(
+            f"the training loss became non-finite (nan/inf) in epoch {epoch + 1} by step {step + 1}; {kept}. "
+            f"Lower lr, raise warmup_epochs, set grad_clip, or try precision=fp32"
+        )
+
+
+def _epoch_line(r: dict, epochs: int) -> str:
+    parts = [f"epoch {r['epoch']}/{epochs}", f"loss {r['train_loss']:.4f}", f"train {r['train_top1']:.2f}%"]
+    if "val_top1" in r:
+        parts.append(f"val {r['val_top1']:.2f}%")
+    if "val_ema_top1" in r:
+        parts.append(f"val(ema) {r['val_ema_top1']:.2f}%")
+    parts += [f"{r['images_per_s']:.0f} img/s", f"{r['epoch_s']:.0f}s", f"lr {r['lr']:.4g}"]
+    return "  ".join(parts)
+
+
+def _finish(cfg, info, out, model, ema, data, precision, log, last, t_start) -> dict:
+    """Pick the final weights, evaluate on the test split once, write model.safetensors and summary.json."""
+    num_classes = len(data.classes)
+    final, chosen = model, "model"
+    if ema is not None:
+        # choose on validation only (never on test); without a validation split the EMA is taken
+        if data.val is None or last.get("val_ema_top1", -1) >= last.get("val_top1", 0):
+            final, chosen = ema.module, "ema"
+    summary = dict(model=cfg.model, dataset=data.name, data_root=str(data.root), classes=data.classes,
+                   counts=data.counts, epochs=cfg.epochs, final_weights=chosen,
+                   train_loss=last.get("train_loss"), train_top1=last.get("train_top1"))
+    if data.val is not None:
+        val = evaluate_loader(final, data.val, precision, num_classes, data.classes, info=info)
+        summary["val"] = {k: val[k] for k in ("top1", "top5", "loss", "n")}
+    if data.test is not None:
+        test = evaluate_loader(final, data.test, precision, num_classes, data.classes, tta=cfg.tta, info=info)
+        summary["test"] = {k: test[k] for k in ("top1", "top5", "loss", "n", "per_class")}
+        summary["test"].update(split=data.test_split, tta=cfg.tta)
+    if not info.is_main:
+        return summary
+    tag = cfg.tag or data.name
+    metadata = dict(arch=cfg.model, tag=tag, num_classes=num_classes, labels=data.classes,
+                    input_size=list(data.data_cfg["input_size"]), mean=list(data.data_cfg["mean"]),
+                    std=list(data.data_cfg["std"]), crop_pct=data.data_cfg.get("crop_pct"),
+                    interpolation=data.data_cfg.get("interpolation"), dataset=data.name)
+    state = {k: v.detach().cpu().contiguous() for k, v in final.state_dict().items()}
+    summary["sha256"] = _save_weights(state, out / "model.safetensors", metadata)
+    if data.test is not None:
+        plot_confusion(test["confusion"], data.classes, out / "confusion.png",
+                       f"{cfg.model} on {data.name} {data.test_split}: top-1 {test['top1']:.2f}%")
+        atomic_write_text(out / f"eval_{data.test_split}.json", json.dumps(test, indent=2))
+    summary.update(wall_time_s=round(time.time() - t_start, 1), precision=precision.name,
+                   channels_last=precision.channels_last, processes=info.world_size, hardware=hardware(),
+                   command=" ".join(sys.argv), run_dir=str(out), weights=str(out / "model.safetensors"))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
+    if "test" in summary:
+        print(f"{data.test_split} top-1 {summary['test']['top1']:.2f}%  top-5 {summary['test']['top5']:.2f}%  "
+              f"({chosen} weights) -> {out / 'model.safetensors'}", flush=True)
+    return summary
