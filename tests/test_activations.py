@@ -80,3 +80,23 @@ def test_every_activation_in_every_family(name, act):
     if act != "relu":
         assert not any(isinstance(m, torch.nn.ReLU) for m in model.modules() if type(m) is torch.nn.ReLU), \
             f"{name} still has a hard-coded ReLU with act_layer={act}"
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+@pytest.mark.parametrize("cls", [TAct, MTAct])
+def test_custom_backward_matches_autograd(cls, per_channel):
+    from cnnzoo.layers.trainable_act import tact
+
+    act = cls(per_channel=per_channel)
+    x = torch.randn(4, 6, 5, 5, dtype=torch.float64, requires_grad=True)
+    act(x.float())  # materialise lazy parameters
+    act = act.double()
+    y = act(x)
+    g = torch.randn_like(y)
+    gx, ga, gb = torch.autograd.grad(y, (x, act.a, act.b), g)
+    a, b = act.coefficients()
+    ref = tact(x, a, b)
+    rx, ra, rb = torch.autograd.grad(ref, (x, act.a, act.b), g)
+    assert (y - ref).abs().max().item() < 1e-12
+    for got, want in ((gx, rx), (ga, ra), (gb, rb)):
+        assert got.shape == want.shape and (got - want).abs().max().item() < 1e-10
