@@ -44,3 +44,15 @@ class NormAct(nn.Sequential):
         super().__init__()
         self.bn = norm_layer(channels)
         self.act = get_act(act_layer)(inplace=inplace)
+
+
+class NormActConv(nn.Sequential):
+    """``bn`` -> ``act`` -> ``conv``: the pre-activation conv unit of DenseNet transitions and DPN blocks."""
+
+    def __init__(self, in_chs: int, out_chs: int, kernel_size: int = 1, stride: int = 1, groups: int = 1,
+                 act_layer: ActSpec = "relu", norm_layer: type[nn.Module] = nn.BatchNorm2d):
+        super().__init__()
+        self.bn = norm_layer(in_chs)
+        self.act = get_act(act_layer)(inplace=True)
+        self.conv = nn.Conv2d(in_chs, out_chs, kernel_size, stride, same_padding(kernel_size, stride),
+                              groups=groups, bias=False)
