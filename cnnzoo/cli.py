@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "finetune": ("finetune", "fine-tune a pretrained weight on your own image folders"),
     "benchmark": ("benchmark", "speed and memory, side by side with timm / torchvision"),
     "export": ("export", "export to ONNX or TorchScript"),
+    "register": ("register", "publish a finished training run into weights/ and the index"),
     "publish": ("publish", "write (and upload) a Hugging Face Hub folder for a weight"),
     "import": ("import_cmd", "import torchvision / timm ImageNet weights as cnnzoo safetensors"),
     "experiment": ("experiment", "run or continue an experiment grid (models x activations x lrs x seeds)"),

@@ -24,8 +24,12 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
 
 
-def create_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
-    groups = param_groups(model, cfg.weight_decay)
+def create_optimizer(model: nn.Module, cfg, groups: list[dict] | None = None) -> torch.optim.Optimizer:
+    """SGD or AdamW over ``groups`` (default: decay / no-decay). A group's ``lr_scale`` multiplies the base
+    learning rate, so layer-wise rates follow the schedule."""
+    groups = groups if groups is not None else param_groups(model, cfg.weight_decay)
+    for g in groups:
+        g["lr"] = cfg.lr * g.get("lr_scale", 1.0)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
     if cfg.optimizer == "adamw":

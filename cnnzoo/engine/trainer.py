@@ -7,6 +7,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -75,29 +76,40 @@ def _build_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
     return create_model(cfg.model, pretrained=cfg.pretrained, **kwargs)
 
 
-def _model_data_cfg(cfg: TrainConfig) -> dict:
+def _model_data_cfg(cfg: TrainConfig, model: nn.Module | None = None) -> dict:
+    """Input size, mean, std, crop and interpolation: a prebuilt model's own (its weight's) over the registry's."""
     from .._registry import get_model_spec
 
     spec_cfg = get_model_spec(cfg.model).default_cfg()
-    return {k: spec_cfg[k] for k in DATA_KEYS}
+    own = getattr(model, "pretrained_cfg", None) or {}
+    return {k: own[k] if own.get(k) is not None else spec_cfg[k] for k in DATA_KEYS}
 
 
-def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = False, **overrides) -> dict:
+def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = False, model: nn.Module | None = None,
+          param_groups: Callable[[nn.Module], list[dict]] | None = None, callbacks: Sequence = (),
+          **overrides) -> dict:
     """Train ``cfg.model`` on ``cfg.data`` and return the run summary (also written to ``summary.json``).
 
     ``cfg`` is a :class:`TrainConfig`, a mapping or a YAML path; keyword arguments override its keys. With
     ``resume=True`` the run continues exactly from ``<out>/checkpoint.pt``.
+
+    Hooks for fine-tuning and experiments: ``model`` replaces the model the config would build (e.g. one with
+    frozen stages; its classifier must match the data's classes); ``param_groups(model)`` replaces the default
+    optimiser groups (per-group ``lr_scale`` multiplies the scheduled learning rate); every callback may define
+    ``on_epoch_start(epoch, model)`` and ``on_epoch_end(epoch, model, record)`` (it may add keys to ``record``,
+    which is written to metrics.jsonl).
     """
     cfg = cfg if isinstance(cfg, TrainConfig) and not overrides else build_config(
         cfg.to_dict() if isinstance(cfg, TrainConfig) else cfg, **overrides)
     info = init_distributed(cfg.device)
     try:
-        return _train(cfg, info, resume)
+        return _train(cfg, info, resume, model, param_groups, tuple(callbacks))
     finally:
         cleanup(info)
 
 
-def _train(cfg: TrainConfig, info: DistInfo, resume: bool) -> dict:
+def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module | None = None,
+           group_fn: Callable | None = None, callbacks: tuple = ()) -> dict:
     from ..data import build_data
 
     t_start = time.time()
@@ -119,8 +131,11 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool) -> dict:
     if resume and not ckpt_path.exists():
         raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
 
-    data = build_data(cfg, _model_data_cfg(cfg), rank=info.rank, world_size=info.world_size, device=device)
-    model = _build_model(cfg, len(data.classes))
+    data = build_data(cfg, _model_data_cfg(cfg, prebuilt), rank=info.rank, world_size=info.world_size, device=device)
+    model = prebuilt if prebuilt is not None else _build_model(cfg, len(data.classes))
+    if getattr(model, "num_classes", len(data.classes)) != len(data.classes):
+        raise ConfigError(f"the model has {model.num_classes} classes but the data has {len(data.classes)} "
+                          f"({', '.join(data.classes)}); call model.reset_classifier({len(data.classes)}) first")
     model.pretrained_cfg.update(data.data_cfg)
     model = model.to(device, memory_format=precision.memory_format())
     with torch.no_grad():  # materialise lazy (per-channel TAct) parameters before the optimiser sees them
@@ -128,7 +143,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool) -> dict:
     model.train()
 
     steps_per_epoch = len(data.train)
-    optimizer = create_optimizer(model, cfg)
+    optimizer = create_optimizer(model, cfg, group_fn(model) if group_fn is not None else None)
     scheduler = create_scheduler(optimizer, cfg, steps_per_epoch)
     scaler = precision.grad_scaler()
     ema = ModelEma(model, cfg.ema_decay) if cfg.ema else None
@@ -172,6 +187,9 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool) -> dict:
     last = {}
     for epoch in range(start_epoch, cfg.epochs):
         data.train.set_epoch(epoch)
+        for cb in callbacks:
+            if hasattr(cb, "on_epoch_start"):
+                cb.on_epoch_start(epoch, model)
         train_stats = _train_one_epoch(train_model, model, data.train, optimizer, scheduler, scaler, ema, criterion,
                                        mixup, precision, cfg, info, epoch, ckpt_path)
         record = dict(kind="epoch", epoch=epoch + 1, **train_stats, lr=optimizer.param_groups[0]["lr"])
@@ -181,6 +199,9 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool) -> dict:
             if ema is not None:
                 val_ema = evaluate_loader(ema.module, data.val, precision, num_classes, data.classes, info=info)
                 record.update(val_ema_top1=val_ema["top1"], val_ema_loss=val_ema["loss"])
+        for cb in callbacks:
+            if hasattr(cb, "on_epoch_end"):
+                cb.on_epoch_end(epoch, model, record)
         record["elapsed_s"] = round(time.time() - t_start, 1)
         last = record
         if info.is_main:

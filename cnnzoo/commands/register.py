@@ -1,0 +1,25 @@
+"""cnnzoo register RUN_DIR --tag TAG --recipe FILE: publish a finished run into weights/ and the index."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def add_arguments(p) -> None:
+    p.add_argument("run_dir", help="a finished `cnnzoo train` run directory (summary.json, model.safetensors)")
+    p.add_argument("--tag", required=True, help="weight tag, e.g. cifar10 (the weight becomes ARCH.TAG)")
+    p.add_argument("--recipe", required=True, help="the committed recipe the run used (path in the repository)")
+    p.add_argument("--weights-dir", default="weights", help="where published files live (default: weights)")
+    p.add_argument("--docs-dir", default="docs/weights", help="where curves and logs go (default: docs/weights)")
+    p.add_argument("--data", help="dataset to evaluate on (default: the run's)")
+    p.add_argument("--default", action="store_true", help="make this the architecture's default weight")
+    p.add_argument("--notes", help="free text for the index entry")
+
+
+def run(args) -> int:
+    from cnnzoo.hub.register_run import register_run
+
+    entry = register_run(Path(args.run_dir), args.tag, recipe=args.recipe, weights_dir=args.weights_dir,
+                         docs_dir=args.docs_dir, data=args.data, default=args.default, notes=args.notes)
+    print(json.dumps({k: entry[k] for k in ("architecture", "tag", "file", "sha256", "metrics")}, indent=2))
+    return 0

@@ -1,0 +1,35 @@
+"""CI re-verifies every published claim: each weight in weights/index.json is loaded (sha256 checked) and
+evaluated on its full evaluation split from the real data; top-1 must equal the index within 0.05 points."""
+import json
+from pathlib import Path
+
+import pytest
+
+from cnnzoo.engine import evaluate
+from cnnzoo.hub.index import load_index
+from cnnzoo.hub.schema import entry_problems
+
+from conftest import require_data
+
+REPO = Path(__file__).resolve().parents[1]
+INDEX = json.loads((REPO / "weights" / "index.json").read_text())["weights"]
+# dataset title in the index -> folder under the data root
+FOLDERS = {"CIFAR-10 (JPEG q75 copy)": "cifar10", "Imagenette (160 px squashed copy)": "imagenette160",
+           "Intel Image Classification (seeded subset)": "intel_image"}
+
+
+def test_index_entries_are_valid_and_files_small():
+    for name, entry in INDEX.items():
+        assert entry_problems(name, entry) == [], name
+    total = sum((REPO / "weights" / e["file"]).stat().st_size for e in INDEX.values())
+    assert total < 60 * 2**20
+
+
+@pytest.mark.parametrize("name", sorted(INDEX))
+def test_published_accuracy_reproduces(name, monkeypatch):
+    monkeypatch.delenv("CNNZOO_INDEX", raising=False)
+    entry = load_index()[name]
+    root = require_data(FOLDERS[entry["dataset"]["name"]])
+    result = evaluate(name, str(root), entry["metrics"]["split"], precision="fp32", device="cpu")
+    assert result["n"] == entry["metrics"]["n"]
+    assert abs(result["top1"] - entry["metrics"]["top1"]) <= 0.05, (result["top1"], entry["metrics"]["top1"])
