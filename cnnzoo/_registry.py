@@ -57,6 +57,14 @@ class ModelSpec:
         )
 
 
+def reference(params_m: float | None = None, source: str = "", **extra) -> dict:
+    """A model's published figures (``params_m`` in millions at the published precision, ``top1_*``, ...)."""
+    figures = dict(source=source, **extra)
+    if params_m is not None:
+        figures["params_m"] = params_m
+    return figures
+
+
 _MODELS: dict[str, ModelSpec] = {}
 
 

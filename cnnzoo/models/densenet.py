@@ -14,7 +14,7 @@ from typing import Sequence
 
 from torch import nn
 
-from .._registry import register_model
+from .._registry import reference as _ref, register_model
 from ..errors import InvalidArgumentError
 from ..layers.activations import ActSpec
 from ..layers.conv_norm_act import ConvNormAct, NormAct
@@ -89,9 +89,6 @@ def build_densenet(
 # --------------------------------------------------------------------------------------------------------------
 TV = "torchvision (Huang et al. 2017)"
 
-
-def _ref(params_m: float, source: str, **extra) -> dict:
-    return dict(params_m=params_m, source=source, **extra)
 
 
 @register_model(family="densenet", reference=_ref(7.98, TV, top1_in1k=74.434))

@@ -28,7 +28,7 @@ from typing import Sequence
 
 from torch import nn
 
-from .._registry import register_model
+from .._registry import reference as _ref, register_model
 from ..layers.activations import ActSpec
 from ..layers.conv_norm_act import ConvNormAct, NormAct
 from ..layers.drop import drop_path_rates
@@ -109,9 +109,6 @@ def _imagenet_dpn(depths, incs, k_r: int, groups: int, stem_width: int, small: b
 # --------------------------------------------------------------------------------------------------------------
 # ImageNet size
 # --------------------------------------------------------------------------------------------------------------
-def _ref(params_m: float, source: str, **extra) -> dict:
-    return dict(params_m=params_m, source=source, **extra)
-
 
 CHEN = "Chen et al. 2017 / timm"
 

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from torch import nn
 
-from .._registry import register_model
+from .._registry import reference as _ref, register_model
 from ..layers.activations import ActSpec
 from ..layers.conv_norm_act import ConvNormAct, NormAct
 from ..layers.drop import drop_path_rates
@@ -110,9 +110,6 @@ def build_resnet(
 # --------------------------------------------------------------------------------------------------------------
 TV = "torchvision (He et al. 2016)"
 
-
-def _ref(params_m: float, source: str, **extra) -> dict:
-    return dict(params_m=params_m, source=source, **extra)
 
 
 @register_model(family="resnet", reference=_ref(11.69, TV, top1_in1k=69.758))
