@@ -73,6 +73,10 @@ class FrozenBatchNorm2d(nn.Module):
                                         else torch.zeros(bn.num_features)))
         self.register_buffer("running_mean", bn.running_mean.detach().clone())
         self.register_buffer("running_var", bn.running_var.detach().clone())
+        # kept so the state_dict has BatchNorm2d's keys: a fine-tuned weight loads into a plain model
+        tracked = getattr(bn, "num_batches_tracked", None)
+        self.register_buffer("num_batches_tracked", tracked.detach().clone() if tracked is not None
+                             else torch.zeros((), dtype=torch.long))
 
     def forward(self, x):
         scale = self.weight * torch.rsqrt(self.running_var + self.eps)

@@ -99,6 +99,8 @@ def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = 
     ``on_epoch_start(epoch, model)`` and ``on_epoch_end(epoch, model, record)`` (it may add keys to ``record``,
     which is written to metrics.jsonl).
     """
+    if isinstance(model, str):  # train(model="resnet20", ...) is the config key, not a prebuilt model
+        overrides["model"], model = model, None
     cfg = cfg if isinstance(cfg, TrainConfig) and not overrides else build_config(
         cfg.to_dict() if isinstance(cfg, TrainConfig) else cfg, **overrides)
     info = init_distributed(cfg.device)
