@@ -70,8 +70,9 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         shortcut = self.downsample(x)
-        x = self.se(self.conv2(self.conv1(x)))
-        return self.act(self.drop_path(x) + shortcut)
+        x = self.drop_path(self.se(self.conv2(self.conv1(x))))
+        x += shortcut  # in place: saves one allocation per block (no op before needs its output)
+        return self.act(x)
 
 
 class Bottleneck(nn.Module):
@@ -103,8 +104,9 @@ class Bottleneck(nn.Module):
 
     def forward(self, x):
         shortcut = self.downsample(x)
-        x = self.se(self.conv3(self.conv2(self.conv1(x))))
-        return self.act(self.drop_path(x) + shortcut)
+        x = self.drop_path(self.se(self.conv3(self.conv2(self.conv1(x)))))
+        x += shortcut  # in place: saves one allocation per block (no op before needs its output)
+        return self.act(x)
 
 
 class PreActBasicBlock(nn.Module):
@@ -202,5 +204,6 @@ class Res2Bottleneck(nn.Module):
             sp = conv(sp)
             outs.append(sp)
         outs.append(self.pool(splits[-1]) if self.pool is not None else splits[-1])
-        x = self.se(self.conv3(torch.cat(outs, 1)))
-        return self.act(self.drop_path(x) + shortcut)
+        x = self.drop_path(self.se(self.conv3(torch.cat(outs, 1))))
+        x += shortcut
+        return self.act(x)
