@@ -59,11 +59,19 @@ def _choose_loader(kind: str, index: FolderIndex, image_size: int | None) -> str
         return "tensor" if max(img.size) <= TENSOR_PATH_MAX_SIDE else "folder"
 
 
+def _holds_class_folders(root: Path) -> bool:
+    from .images import is_image_file
+
+    return any(f.is_file() and is_image_file(f) for d in root.iterdir() if d.is_dir() for f in d.iterdir())
+
+
 def scan_splits(cfg, splits=("train", "val", "test")) -> tuple[Path, str, dict[str, FolderIndex], str | None]:
     """Resolve the dataset and index the requested splits (val carved from train when asked)."""
     root, name = resolve_dataset(cfg.data)
     test_split = cfg.test_split or default_test_split(root, name)
     train_dir = find_split(root, "train")
+    if train_dir is None and not list_splits(root) and _holds_class_folders(root):
+        train_dir = root  # a bare <class>/<image> folder is a training split (validation carved from it)
     if train_dir is None and "train" in splits:
         raise DataNotFoundError(f"{root} has no train folder (found splits: {list_splits(root) or 'none'}); "
                                 f"expected {root}/train/<class>/<image>")
@@ -89,6 +97,8 @@ def scan_splits(cfg, splits=("train", "val", "test")) -> tuple[Path, str, dict[s
             del out[split]
         else:
             out[split] = _seeded_subset(out[split], cfg.subset, cfg.val_seed)
+    if "train" in out and getattr(cfg, "train_subset", 0):  # same images for every run seed: only val_seed picks
+        out["train"] = _seeded_subset(out["train"], cfg.train_subset, cfg.val_seed)
     return root, name, out, test_split
 
 

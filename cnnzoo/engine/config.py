@@ -30,6 +30,7 @@ class TrainConfig:
     val_seed: int = 0
     test_split: str | None = None  # evaluated once at the end (default: the dataset's evaluation split)
     subset: int = 0  # use only this many images of each split (seeded; for quick checks and tests)
+    train_subset: int = 0  # use only this many training images (seeded by val_seed, after val is carved)
     loader: str = "auto"  # tensor (uint8 cache + batch augmentation) | folder (per-image) | auto
     image_size: int | None = None  # default: the model's input size
     workers: int = 2  # DataLoader workers of the folder path

@@ -15,6 +15,8 @@ from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedParameter
 
+from .tact_fused import compiled_kernels, tact_fused_enabled
+
 INIT_LOW, INIT_HIGH = 0.0, 0.5
 
 
@@ -36,12 +38,18 @@ class _TActFunction(torch.autograd.Function):
     def forward(ctx, x, a, b):
         ctx.save_for_backward(x, a, b)
         a_, c_ = a.to(x.dtype), (1 + b).to(x.dtype)
+        if tact_fused_enabled():
+            return compiled_kernels()[0](x, a_, c_)
         return torch.addcmul(1 - a_, x, a_) * torch.sigmoid(x * c_)
 
     @staticmethod
     def backward(ctx, grad):
         x, a, b = ctx.saved_tensors
         a_, c_ = a.to(x.dtype), (1 + b).to(x.dtype)
+        if tact_fused_enabled():
+            grad_x, grad_a, grad_b = compiled_kernels()[1](grad, x, a_, c_, tuple(a.shape), tuple(b.shape))
+            return (grad_x, grad_a.to(a.dtype) if ctx.needs_input_grad[1] else None,
+                    grad_b.to(b.dtype) if ctx.needs_input_grad[2] else None)
         s = torch.sigmoid(x * c_)
         u = torch.addcmul(1 - a_, x, a_)
         gs = grad * u * s * (1 - s)  # d/d(c*x) of the sigmoid term, times the affine term and the grad

@@ -1,0 +1,162 @@
+"""Training cost of the trainable activations against ReLU, side by side in one process.
+
+Per-step training time (forward, backward, SGD step) of each model with relu, swish, tact and mtact, plus
+tact / mtact through the plain-autograd formula (``cnnzoo.layers.trainable_act.tact``) instead of the custom
+autograd function, and optionally with the model under ``torch.compile``. Variants are interleaved round by
+round after a warm-up, and the median step time of each is reported as a ratio to ReLU. A second table times the
+activation alone (forward + backward on one feature map).
+
+    python benchmarks/tact_cost.py                      # resnet20, the defaults below
+    python benchmarks/tact_cost.py --models resnet20 se_resnet20 --batch 128 --steps 20 --rounds 5
+    python benchmarks/tact_cost.py --batch 16 --steps 2 --rounds 2 --out /tmp/tact_cost.md   # smoke run
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+import types
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import cnnzoo
+from cnnzoo.engine.io import atomic_write_text
+from cnnzoo.engine.runlog import hardware
+from cnnzoo.layers.tact_fused import set_tact_fused
+from cnnzoo.layers.trainable_act import TAct, tact
+
+# name -> (act_layer, plain autograd?, torch.compile the model?, fused TAct kernels?)
+VARIANTS = {
+    "relu": ("relu", False, False, False),
+    "swish": ("swish", False, False, False),
+    "tact (plain autograd)": ("tact", True, False, False),
+    "tact (custom autograd)": ("tact", False, False, False),
+    "tact (fused kernels)": ("tact", False, False, True),
+    "mtact (plain autograd)": ("mtact", True, False, False),
+    "mtact (custom autograd)": ("mtact", False, False, False),
+    "mtact (fused kernels)": ("mtact", False, False, True),
+}
+COMPILED = {"relu (model compiled)": ("relu", False, True, False),
+            "tact (model compiled)": ("tact", False, True, False)}
+
+
+def _plain_forward(self, x):
+    a, b = self.coefficients()
+    return tact(x, a.to(x.dtype), b.to(x.dtype))
+
+
+def build(model_name: str, act: str, plain: bool, compiled: bool, fused: bool):
+    model = cnnzoo.create_model(model_name, act_layer=act, num_classes=10)
+    if plain:  # the before: every TAct layer through plain autograd
+        for m in model.modules():
+            if isinstance(m, TAct):
+                m.forward = types.MethodType(_plain_forward, m)
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return (torch.compile(model) if compiled else model), opt
+
+
+def step(model, opt, x, y) -> None:
+    opt.zero_grad(set_to_none=True)
+    nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+
+
+def time_model_steps(model_name: str, variants: dict, args) -> dict[str, float]:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(args.batch, 3, 32, 32, generator=g)
+    y = torch.randint(0, 10, (args.batch,), generator=g)
+    built = {name: build(model_name, *spec) for name, spec in variants.items()}
+    for name, (model, opt) in built.items():  # warm-up (compilation, oneDNN primitive caches)
+        set_tact_fused(variants[name][3])
+        for _ in range(args.warmup):
+            step(model, opt, x, y)
+    samples: dict[str, list[float]] = {name: [] for name in built}
+    for _ in range(args.rounds):
+        for name, (model, opt) in built.items():  # interleaved: load drifts hit every variant alike
+            set_tact_fused(variants[name][3])
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                step(model, opt, x, y)
+            samples[name].append((time.perf_counter() - t0) / args.steps)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def time_activation_alone(args) -> dict[str, float]:
+    """Forward + backward of one activation on a 16-channel 32x32 map (resnet20's first stage)."""
+    x0 = torch.randn(args.batch, 16, 32, 32)
+    mods = {"relu": nn.ReLU(), "swish": nn.SiLU(), "tact (plain autograd)": TAct(), "tact (custom autograd)": TAct(),
+            "tact (fused kernels)": TAct()}
+    mods["tact (plain autograd)"].forward = types.MethodType(_plain_forward, mods["tact (plain autograd)"])
+    samples: dict[str, list[float]] = {name: [] for name in mods}
+    for r in range(args.rounds + 1):
+        for name, mod in mods.items():
+            set_tact_fused(name == "tact (fused kernels)")
+            x = x0.clone().requires_grad_()
+            t0 = time.perf_counter()
+            for _ in range(args.steps * 5):
+                mod(x).sum().backward()
+            if r:  # round 0 is the warm-up
+                samples[name].append((time.perf_counter() - t0) / (args.steps * 5))
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def markdown(results: dict[str, dict[str, float]], alone: dict[str, float], args) -> str:
+    hw = hardware()
+    lines = ["# Trainable activations: training cost against ReLU", "",
+             f"Generated by `python {' '.join(sys.argv)}` (benchmarks/tact_cost.py). Median per-step training time "
+             f"(forward, backward, SGD step) on random 32x32 inputs, batch {args.batch}, {args.steps} steps x "
+             f"{args.rounds} interleaved rounds after {args.warmup} warm-up steps, fp32, {torch.get_num_threads()} "
+             f"threads. Hardware: {hw['cpu']}, {hw['cores']} cores, torch {hw['torch']}, Python "
+             f"{platform.python_version()}.", "",
+             "'plain autograd' is the formula `(a*x + 1 - a) * sigmoid((1 + b) * x)` left to autograd (the before); "
+             "'tact' / 'mtact' use the custom autograd function that saves only the input and recomputes the "
+             "sigmoid in backward; 'fused kernels' run that function's forward and backward as one "
+             "torch.compile'd loop each (`set_tact_fused(True)` / `CNNZOO_TACT_FUSED=1`). Ratios are against ReLU of the same model in the same run.", ""]
+    for model_name, times in results.items():
+        base = times["relu"]
+        lines += [f"## {model_name}", "", "| variant | ms / step | vs ReLU |", "| --- | --- | --- |"]
+        lines += [f"| {name} | {t * 1e3:.1f} | {t / base:.2f}x |" for name, t in times.items()]
+        lines.append("")
+    base = alone["relu"]
+    lines += ["## The activation alone", "",
+              f"Forward + backward of one layer on a {args.batch}x16x32x32 map.", "",
+              "| activation | ms | vs ReLU |", "| --- | --- | --- |"]
+    lines += [f"| {name} | {t * 1e3:.2f} | {t / base:.2f}x |" for name, t in alone.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", nargs="+", default=["resnet20"])
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=10, help="steps per variant per round")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    p.add_argument("--compile", action="store_true", help="also time relu and tact under torch.compile")
+    p.add_argument("--out", default="docs/benchmarks/tact_cost.md")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    variants = dict(VARIANTS, **(COMPILED if args.compile else {}))
+    results = {}
+    for name in args.models:
+        results[name] = time_model_steps(name, variants, args)
+        for v, t in results[name].items():
+            print(f"{name:>22} {v:<24} {t * 1e3:8.1f} ms/step  {t / results[name]['relu']:.2f}x relu", flush=True)
+    alone = time_activation_alone(args)
+    for v, t in alone.items():
+        print(f"{'activation alone':>22} {v:<24} {t * 1e3:8.2f} ms  {t / alone['relu']:.2f}x relu", flush=True)
+    atomic_write_text(Path(args.out), markdown(results, alone, args))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Run or continue a grid: each cell is an ordinary engine run in ``<out>/runs/<cell-id>/``.
+
+A cell is *finished* when its run wrote ``summary.json``, *interrupted* when it has a checkpoint but no summary
+(it is resumed from it), *failed* when training raised a :class:`TrainingError` (``failed.json``; skipped unless
+``retry_failed``). ``<out>/experiment.json`` records the grid's fingerprint, so a folder written by another
+config is refused unless ``force`` (then finished runs whose resolved config is unchanged are kept, and changed
+ones are moved to ``<out>/replaced/``, never deleted).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..errors import CnnzooError, ConfigError, TrainingError
+from .spec import ExperimentSpec
+
+SPEC_FILE = "experiment.json"
+RUNS_DIR = "runs"
+REPLACED_DIR = "replaced"
+FAILED_FILE = "failed.json"
+IGNORED_CONFIG_KEYS = ("out",)  # the results folder may move
+
+
+class ResultsFolderError(CnnzooError, OSError):
+    """A results folder that cannot be written (permissions, disk full) or that is not an experiment folder."""
+
+
+def run_status(run_dir: Path) -> str:
+    if (run_dir / "summary.json").is_file():
+        return "finished"
+    if (run_dir / FAILED_FILE).is_file():
+        return "failed"
+    if (run_dir / "checkpoint.pt").is_file():
+        return "interrupted"
+    return "new"
+
+
+def load_record(out: Path) -> dict | None:
+    path = Path(out) / SPEC_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsFolderError(f"cannot read {path}: {exc}") from exc
+
+
+def _differences(old: dict, new: dict) -> list[str]:
+    diffs = [f"base.{k}" for k in sorted(set(old.get("base", {})) | set(new["base"]))
+             if old.get("base", {}).get(k) != new["base"].get(k)]
+    old_cells = {c[0] for c in old.get("cells", [])}
+    new_cells = {c[0] for c in new["cells"]}
+    if old_cells - new_cells:
+        diffs.append(f"{len(old_cells - new_cells)} cell(s) dropped (e.g. {sorted(old_cells - new_cells)[0]})")
+    if new_cells - old_cells:
+        diffs.append(f"{len(new_cells - old_cells)} cell(s) added (e.g. {sorted(new_cells - old_cells)[0]})")
+    return diffs or ["per-model overrides"]
+
+
+def _write_json(path: Path, data: dict) -> None:
+    from ..engine.io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, default=str))
+
+
+def prepare_folder(spec: ExperimentSpec, out: Path, force: bool, command: str = "") -> None:
+    """Check the folder belongs to this grid (or adopt it with ``force``) and that it can be written."""
+    record = load_record(out)
+    if record is None and out.is_dir() and any(out.iterdir()) and not force:
+        raise ResultsFolderError(f"{out} is not empty and holds no {SPEC_FILE}, so it is not an experiment "
+                                 f"folder; choose a new or empty --out (or pass --force to use it anyway)")
+    canonical = spec.canonical()
+    if record is not None and record.get("fingerprint") != spec.fingerprint():
+        diffs = ", ".join(_differences(record.get("canonical", {}), canonical))
+        if not force:
+            raise ConfigError(
+                f"{out} holds results of a different config ({record.get('name')!r}, fingerprint "
+                f"{record.get('fingerprint')} vs {spec.fingerprint()}; differs in: {diffs}); choose another --out, "
+                f"or pass --force to adopt the new config (finished runs whose resolved config is unchanged are "
+                f"kept, changed ones are moved to {out / REPLACED_DIR})")
+    new_record = dict(name=spec.name, fingerprint=spec.fingerprint(), canonical=canonical, spec=spec.raw,
+                      command=command or (record or {}).get("command", ""),
+                      created=(record or {}).get("created") or time.strftime("%Y-%m-%d %H:%M:%S"))
+    try:
+        (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        if record is not None and record.get("fingerprint") != spec.fingerprint():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            _write_json(out / f"experiment.replaced-{stamp}.json", record)  # keep the history
+        _write_json(out / SPEC_FILE, new_record)
+    except OSError as exc:
+        raise ResultsFolderError(f"cannot write to the results folder {out}: {exc.strerror or exc}; choose a "
+                                 f"writable --out (nothing was changed)") from exc
+
+
+def _same_config(run_dir: Path, cfg) -> bool:
+    import yaml
+
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        return True  # never started: nothing to compare
+    old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    new = cfg.to_dict()
+    return all(old[k] == new[k] for k in new if k in old and k not in IGNORED_CONFIG_KEYS)
+
+
+def _set_aside(run_dir: Path, out: Path) -> Path:
+    target = out / REPLACED_DIR / f"{run_dir.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(run_dir), str(target))
+    return target
+
+
+def _start_clean(run_dir: Path) -> None:
+    """A run without a checkpoint restarts from scratch: drop records it wrote before it was stopped."""
+    for name in ("metrics.jsonl", FAILED_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+
+
+def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False, retry_failed: bool = False,
+                   command: str = "", train_fn: Callable | None = None, log=print) -> list[tuple[str, str]]:
+    """Train every cell not yet finished; returns ``[(cell_id, action)]`` with action in trained / resumed /
+    skipped / failed / skipped-failed. ``train_fn`` replaces :func:`cnnzoo.engine.train` (tests)."""
+    from ..engine import train
+    from .act_params import ActParamsLogger
+    from .results import write_results
+
+    out = Path(out)
+    prepare_folder(spec, out, force, command)
+    train_fn = train_fn or train
+    if spec.fused_tact:
+        from ..layers.tact_fused import set_tact_fused
+
+        set_tact_fused(True)
+    actions = []
+    for i, cell in enumerate(spec.cells, 1):
+        run_dir = out / RUNS_DIR / cell.cell_id
+        cfg = spec.train_config(cell, run_dir)
+        status = run_status(run_dir)
+        if status != "new" and not _same_config(run_dir, cfg):
+            if not force:
+                raise ConfigError(f"{run_dir} was trained with a different config than the grid now gives it; "
+                                  f"pass --force to set it aside in {out / REPLACED_DIR} and retrain")
+            log(f"[{i}/{len(spec.cells)}] {cell.cell_id}: config changed, old run moved to "
+                f"{_set_aside(run_dir, out)}")
+            status = "new"
+        if status == "finished" or (status == "failed" and not retry_failed):
+            actions.append((cell.cell_id, "skipped" if status == "finished" else "skipped-failed"))
+            continue
+        resume = status == "interrupted"
+        log(f"[{i}/{len(spec.cells)}] {cell.cell_id}: {'resuming' if resume else 'training'}")
+        try:
+            if not resume and run_dir.exists():
+                _start_clean(run_dir)
+            train_fn(cfg, resume=resume, callbacks=[ActParamsLogger()])
+        except TrainingError as exc:  # a diverged run is a result of the grid, not a reason to stop it
+            _write_json(run_dir / FAILED_FILE, dict(cell=cell.cell_id, error=str(exc)))
+            log(f"  failed: {exc}")
+            actions.append((cell.cell_id, "failed"))
+            continue
+        except OSError as exc:
+            if isinstance(exc, CnnzooError):
+                raise
+            raise ResultsFolderError(
+                f"writing run {run_dir} failed: {exc.strerror or exc}. Finished runs are intact (every file is "
+                f"written atomically); free space or fix permissions and rerun the same command to continue"
+            ) from exc
+        actions.append((cell.cell_id, "resumed" if resume else "trained"))
+        _after_run(run_dir, cell)
+        write_results(spec, out)  # the summary CSV is current after every run
+    write_results(spec, out)
+    return actions
+
+
+def _after_run(run_dir: Path, cell) -> None:
+    from ..engine.runlog import MetricsLog
+    from .act_params import plot_act_params
+
+    try:
+        plot_act_params(MetricsLog(run_dir / "metrics.jsonl").records(), run_dir / "act_params.png",
+                        f"{cell.cell_id}: learned a, b per layer")
+    except Exception as exc:  # a plot must never cost a finished run
+        print(f"  (act_params plot skipped: {exc})", file=sys.stderr)

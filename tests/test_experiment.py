@@ -1,0 +1,146 @@
+"""cnnzoo experiment: a real tiny grid on the shipped CIFAR-10 sample, continued after a kill; table means equal
+the JSONL means; figures are PNGs; bad grids and folders fail with clear errors and lose no finished run."""
+import errno
+import json
+import re
+import statistics
+
+import pytest
+
+from cnnzoo.engine import train
+from cnnzoo.errors import ConfigError, UnknownActivationError, UnknownModelError
+from cnnzoo.experiment import ResultsFolderError, parse_spec, run_experiment, write_report
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# 2 activations x 2 seeds x 1 epoch: 100 training + 40 validation + 200 test real images per run
+TINY = dict(name="tiny", models=["resnet20"], activations=["relu", "tact"], lrs=[0.05], seeds=[0, 1],
+            base=dict(data="sample", epochs=1, batch_size=50, precision="fp32", val_size=40, train_subset=100,
+                      log_every=1, threads=1))
+IDS = [f"resnet20-{a}-sgd-lr0.05-s{s}" for a in ("relu", "tact") for s in (0, 1)]
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNZOO_CACHE", str(tmp_path / "cache"))
+
+
+class Recorder:
+    """train() that records (run dir name, resume) and optionally dies like a kill at a given call."""
+
+    def __init__(self, kill_at=None, real=True):
+        self.calls, self.kill_at, self.real = [], kill_at, real
+
+    def __call__(self, cfg, resume=False, callbacks=()):
+        self.calls.append((cfg.out.rsplit("/", 1)[-1], resume))
+        if len(self.calls) == self.kill_at:
+            raise KeyboardInterrupt
+        if self.real:
+            return train(cfg, resume=resume, callbacks=callbacks)
+
+
+def _jsonl(run_dir):
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_grid_runs_continues_after_kill_and_reports(tmp_path):
+    out = tmp_path / "res"
+    spec = parse_spec(TINY)
+    assert [c.cell_id for c in spec.cells] == IDS
+
+    killed = Recorder(kill_at=3)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(spec, out, train_fn=killed, log=lambda *_: None)
+    assert [c[0] for c in killed.calls] == IDS[:3]
+    assert [p.name for p in sorted((out / "runs").glob("*/summary.json"), key=lambda p: IDS.index(p.parent.name))
+            ] == ["summary.json"] * 2
+    # the 2nd run was also cut after its last checkpoint, before it wrote its summary
+    (out / "runs" / IDS[1] / "summary.json").unlink()
+
+    again = Recorder()
+    actions = run_experiment(spec, out, train_fn=again, log=lambda *_: None)
+    assert actions == [(IDS[0], "skipped"), (IDS[1], "resumed"), (IDS[2], "trained"), (IDS[3], "trained")]
+    assert again.calls == [(IDS[1], True), (IDS[2], False), (IDS[3], False)]
+
+    runs = {i: out / "runs" / i for i in IDS}
+    counts = json.loads((runs[IDS[0]] / "summary.json").read_text())["counts"]
+    assert counts == {"val": 40, "train": 100, "test": 200}
+    records = {i: _jsonl(d) for i, d in runs.items()}
+    assert all(len(r) == 1 and r[0]["epoch"] == 1 for r in records.values())  # no duplicated epoch after resume
+    assert len(records[IDS[2]][0]["act_params"]) == 19  # resnet20: one TAct per activation site
+    assert "act_params" not in records[IDS[0]][0]
+
+    written = write_report(out)
+    report = written["report"].read_text()
+    for act in ("relu", "tact"):
+        finals = [records[i][-1]["val_top1"] for i in IDS if f"-{act}-" in i]
+        tests = [json.loads((runs[i] / "summary.json").read_text())["test"]["top1"] for i in IDS if f"-{act}-" in i]
+        row = re.search(rf"^\| {act} \| 2/2 \| ([\d.]+) ± ([\d.]+) \| [\d.]+ ± [\d.]+ \| ([\d.]+) ± [\d.]+ \|",
+                        report, re.M)
+        assert row, report
+        assert float(row.group(1)) == pytest.approx(statistics.fmean(finals), abs=0.006)
+        assert float(row.group(2)) == pytest.approx(statistics.stdev(finals), abs=0.006)
+        assert float(row.group(3)) == pytest.approx(statistics.fmean(tests), abs=0.006)
+    csv_lines = (out / "summary.csv").read_text().splitlines()
+    assert len(csv_lines) == 5 and all(",finished," in line for line in csv_lines[1:])
+    for png in (written["error_curves"], written["act_params"], runs[IDS[2]] / "act_params.png"):
+        data = png.read_bytes()
+        assert data[:8] == PNG_SIGNATURE and len(data) > 5000, png
+
+    # a different grid in the same folder is refused and changes nothing; --force keeps the finished runs
+    before = (out / "experiment.json").read_text()
+    bigger = parse_spec(dict(TINY, seeds=[0, 1, 2]))
+    with pytest.raises(ConfigError, match=r"different config.*2 cell\(s\) added.*--force"):
+        run_experiment(bigger, out, train_fn=Recorder(real=False), log=lambda *_: None)
+    assert (out / "experiment.json").read_text() == before
+    fake = Recorder(real=False)
+    actions = run_experiment(bigger, out, force=True, train_fn=fake, log=lambda *_: None)
+    assert [c[0] for c in fake.calls] == ["resnet20-relu-sgd-lr0.05-s2", "resnet20-tact-sgd-lr0.05-s2"]
+    assert sum(a == "skipped" for _, a in actions) == 4
+    assert all((runs[i] / "summary.json").is_file() for i in IDS)
+
+
+def test_disk_error_mid_grid_keeps_finished_runs(tmp_path):
+    out = tmp_path / "res"
+    spec = parse_spec(dict(TINY, activations=["relu"], seeds=[0, 1], base=dict(TINY["base"], threads=1)))
+    calls = []
+
+    def full_disk(cfg, resume=False, callbacks=()):
+        calls.append(cfg.out)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return train(cfg, resume=resume, callbacks=callbacks)
+
+    with pytest.raises(ResultsFolderError, match="No space left on device.*Finished runs are intact"):
+        run_experiment(spec, out, train_fn=full_disk, log=lambda *_: None)
+    assert (out / "runs" / "resnet20-relu-sgd-lr0.05-s0" / "summary.json").is_file()
+
+
+def test_bad_grids_are_named(tmp_path):
+    with pytest.raises(UnknownModelError, match="unknown model 'resnet21'; closest: .*resnet20"):
+        parse_spec(dict(TINY, models=["resnet21"]))
+    with pytest.raises(UnknownActivationError, match=r"unknown activation 'tanhx'.*valid: relu, relu6, .*mtact"):
+        parse_spec(dict(TINY, activations=["relu", "tanhx"]))
+    with pytest.raises(ConfigError, match="zero cells: seeds is empty"):
+        parse_spec(dict(TINY, seeds=[]))
+    with pytest.raises(ConfigError, match="unknown key 'seed' in .*did you mean seeds"):
+        parse_spec(dict(TINY, seed=[0]))
+    with pytest.raises(ConfigError, match="unknown config key 'epoch' in the experiment, base"):
+        parse_spec(dict(TINY, base=dict(TINY["base"], epoch=3)))
+    with pytest.raises(ConfigError, match="'lr' is set by the grid"):
+        parse_spec(dict(TINY, base=dict(TINY["base"], lr=0.1)))
+    with pytest.raises(ConfigError, match="unknown optimizer 'adam' for resnet20; valid: sgd, adamw"):
+        parse_spec(dict(TINY, models=[dict(model="resnet20", optimizers=["adam"])]))
+
+
+def test_unwritable_or_foreign_folder_is_refused(tmp_path):
+    spec = parse_spec(TINY)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ResultsFolderError, match=r"cannot write to the results folder .*a_file/res"):
+        run_experiment(spec, blocker / "res", train_fn=Recorder(real=False), log=lambda *_: None)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(ResultsFolderError, match="not empty and holds no experiment.json"):
+        run_experiment(spec, foreign, train_fn=Recorder(real=False), log=lambda *_: None)
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
