@@ -120,16 +120,18 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-def find_recipe(name: str) -> Path:
-    """A recipe shipped in ``cnnzoo/recipes`` (``cifar10_resnet20`` or ``cifar10_resnet20.yaml``) or a file path."""
+def find_recipe(name: str | Path, subdir: str = "", what: str = "recipe") -> Path:
+    """A file path, or a YAML shipped in ``cnnzoo/recipes/<subdir>`` named with or without ``.yaml``
+    (``cifar10_resnet20``; experiments use ``subdir="experiments"``)."""
     path = Path(name).expanduser()
     if path.is_file():
         return path
-    candidate = RECIPES_DIR / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    shipped = RECIPES_DIR / subdir
+    candidate = shipped / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
     if candidate.is_file():
         return candidate
-    known = sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
-    raise ConfigError(f"unknown recipe {name!r}; shipped recipes: {', '.join(known) or 'none'}")
+    known = sorted(p.stem for p in shipped.glob("*.yaml"))
+    raise ConfigError(f"unknown {what} {str(name)!r} (no such file); shipped {what}s: {', '.join(known) or 'none'}")
 
 
 def load_yaml(path: str | Path) -> dict:

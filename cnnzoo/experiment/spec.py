@@ -189,17 +189,9 @@ def parse_spec(raw: dict, where: str = "the experiment") -> ExperimentSpec:
 
 def find_experiment(name: str | Path) -> Path:
     """A grid file path, or one shipped in ``cnnzoo/recipes/experiments`` (``activations_cifar10``)."""
-    from ..engine.config import RECIPES_DIR
+    from ..engine.config import find_recipe
 
-    path = Path(name).expanduser()
-    if path.is_file():
-        return path
-    shipped = RECIPES_DIR / "experiments"
-    candidate = shipped / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
-    if candidate.is_file():
-        return candidate
-    known = sorted(p.stem for p in shipped.glob("*.yaml"))
-    raise ConfigError(f"experiment config {name!r} not found (no such file); shipped: {', '.join(known) or 'none'}")
+    return find_recipe(name, "experiments", what="experiment config")
 
 
 def load_spec(name: str | Path) -> ExperimentSpec:
