@@ -48,3 +48,16 @@ def test_cli_errors_name_the_bad_value(tmp_path, capsys):
     assert "unknown dataset 'cifar100'" in capsys.readouterr().err
     assert main(["train", "resnet20", "--data", "sample", "--resume", "--out", str(tmp_path / "z")]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_overwrite_starts_afresh(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "resnet20", "--data", "sample", "--recipe", "cifar10_resnet20", "--epochs", "1",
+            "--batch-size", "100", "--precision", "fp32", "--set", "val_size=0", "--set", "ema=false",
+            "--set", "subset=200", "--out", str(out)]
+    assert main(args) == 0
+    assert main(args) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert len([line for line in lines if '"kind": "epoch"' in line]) == 1

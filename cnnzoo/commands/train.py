@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 # common flags -> config keys; every one overrides the YAML (and --set overrides everything)
 FLAGS = {
@@ -22,6 +23,8 @@ def add_arguments(p) -> None:
     src.add_argument("--recipe", help="a recipe shipped with cnnzoo (e.g. cifar10_resnet20) or a YAML path")
     p.add_argument("--out", help="run directory (default runs/<model>-<data>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an --out that already holds a run (its checkpoint and log are replaced)")
     for flag, (key, typ) in FLAGS.items():
         p.add_argument(flag, dest=key, type=typ, default=None, help=f"config key {key}")
     p.add_argument("--ema", dest="ema", action="store_const", const=True, default=None, help="config key ema")
@@ -46,7 +49,17 @@ def run(args) -> int:
                      tta=args.tta, skip_bad=args.skip_bad)
     overrides.update(parse_set(args.set_items))
     cfg = build_config(base, **overrides)
+    if args.overwrite and not args.resume and cfg.out:
+        _clear_run(Path(cfg.out))
     summary = train(cfg, resume=args.resume)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     return 0
+
+
+def _clear_run(out: Path) -> None:
+    """Remove what a previous run left that a new one would not simply overwrite."""
+    from cnnzoo.engine.checkpoint import CHECKPOINT_NAME
+
+    for name in (CHECKPOINT_NAME, "metrics.jsonl", "summary.json"):
+        (out / name).unlink(missing_ok=True)
