@@ -29,9 +29,34 @@ DATASETS = {
 SAMPLE_NAME = "sample"
 
 
+SAMPLE_ARCHIVE = Path(__file__).resolve().parents[1] / "sample" / "cifar10_sample.tar"
+
+
 def sample_dir() -> Path:
-    """The small CIFAR-10 sample the package ships (``train``/``test``, 20 images a class)."""
-    return Path(__file__).resolve().parents[1] / "sample" / "cifar10"
+    """The small CIFAR-10 sample the package ships (``train``/``test``, 20 images a class).
+
+    It is shipped as one tar archive and unpacked once into the cache dir (to a temporary name, then renamed,
+    so an interrupted unpack is never used); the folder is keyed by the archive's size and mtime.
+    """
+    import tarfile
+    import tempfile
+
+    from .paths import cache_dir
+
+    stat = SAMPLE_ARCHIVE.stat()
+    target = cache_dir() / "sample" / f"cifar10-{stat.st_size}-{int(stat.st_mtime)}"
+    if not (target / "cifar10").is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".unpack-"))
+        with tarfile.open(SAMPLE_ARCHIVE) as tar:
+            tar.extractall(tmp, filter="data")
+        try:
+            tmp.rename(target)
+        except OSError:  # another process unpacked it first
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target / "cifar10"
 
 
 def list_datasets() -> list[str]:
