@@ -144,11 +144,6 @@ def trainable_parameter_names(model: nn.Module) -> list[str]:
     return [n for n, p in model.named_parameters() if p.requires_grad]
 
 
-def _no_decay(name: str, p: nn.Parameter) -> bool:
-    # biases, norm scales and the scalar / per-channel coefficients of trainable activations
-    return p.ndim <= 1 or name.endswith(".bias") or name.endswith((".a", ".b"))
-
-
 def param_groups(
     model: nn.Module,
     lr: float,
@@ -163,15 +158,13 @@ def param_groups(
     (their ``requires_grad`` is False, so the optimizer skips them until gradual unfreezing releases them).
     """
     parts = _parts(model)
+    from .engine.optim import split_decay
+
     groups = []
     for position, (name, part) in enumerate(parts):
         distance = len(parts) - 1 - position
         scale = 1.0 if name == "head" else backbone_lr_mult * (layer_decay ** distance if layer_decay else 1.0)
-        decay, no_decay = [], []
-        for pname, p in part.named_parameters():
-            if trainable_only and not p.requires_grad:
-                continue
-            (no_decay if _no_decay(pname, p) else decay).append(p)
+        decay, no_decay = split_decay(part, trainable_only)
         for params, wd in ((decay, weight_decay), (no_decay, 0.0)):
             if params:
                 groups.append(dict(params=params, lr=lr * scale, lr_scale=scale, weight_decay=wd, part=name))

@@ -15,13 +15,19 @@ _NO_DECAY_MODULES = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm,
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Two groups: decayed weights, and parameters that should not shrink towards zero (norm scales and
     shifts, biases, trainable-activation coefficients)."""
+    decay, no_decay = split_decay(model)
+    return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
+
+
+def split_decay(model: nn.Module, trainable_only: bool = True) -> tuple[list, list]:
+    """(parameters to decay, parameters not to decay: norms, biases, trainable-activation coefficients)."""
     decay, no_decay = [], []
     for module in model.modules():
         for p in module.parameters(recurse=False):
-            if not p.requires_grad:
+            if trainable_only and not p.requires_grad:
                 continue
             (no_decay if isinstance(module, _NO_DECAY_MODULES) or p.ndim <= 1 else decay).append(p)
-    return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
+    return decay, no_decay
 
 
 def create_optimizer(model: nn.Module, cfg, groups: list[dict] | None = None) -> torch.optim.Optimizer:
