@@ -66,6 +66,21 @@ def _front_matter(name: str, family: str, info: Mapping) -> dict:
     return front
 
 
+def _comparison_lines(comp: Mapping) -> list[str]:
+    """What the accuracy should be read against: paper, best public weight, leaderboard (hub/comparisons.py)."""
+    rows = [(f"paper ({c['source']})", c["top1"]) for c in [comp.get("paper")] if c]
+    rows += [(f"best public weight ({c['source']})", c["top1"]) for c in [comp.get("public")] if c]
+    rows += [(c["source"], c["top1"]) for c in comp.get("leaderboard", [])]
+    if not rows and not comp.get("note"):
+        return []
+    lines = ["Published figures for comparison (their data: original CIFAR-10 pixels, or fast.ai's Imagenette):",
+             ""]
+    lines += [f"- {what}: {top1}%" for what, top1 in rows]
+    if comp.get("note"):
+        lines.append(f"- {comp['note']}")
+    return lines + [""]
+
+
 def model_card(name: str, repo_id: str, family: str, info: Mapping) -> str:
     """README.md: YAML front matter, then what the weight is, how to use it, how good it is, how it was made."""
     import yaml
@@ -89,6 +104,7 @@ def model_card(name: str, repo_id: str, family: str, info: Mapping) -> str:
              "| split | images | top-1 | top-5 |", "|---|---|---|---|",
              f"| {metrics.get('split', '-')} | {metrics.get('n', '-')} | {metrics.get('top1', '-')} | "
              f"{metrics.get('top5', '-')} |", "",
+             *_comparison_lines(info.get("comparison") or {}),
              "## Model", "",
              f"- classes: {info['num_classes']} ({', '.join(map(str, (info.get('labels') or [])[:10]))}"
              f"{' ...' if len(info.get('labels') or []) > 10 else ''})",

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import DataNotFoundError, InvalidArgumentError
+from .comparisons import comparison
 from .index import upsert_entry
 from .io import load_tensors, read_metadata, save_weights
 
@@ -86,7 +87,7 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
         hardware=dict(summary.get("hardware", {}), precision=summary.get("precision"),
                       channels_last=summary.get("channels_last")),
         wall_time_s=summary.get("wall_time_s"), epochs=summary.get("epochs"),
-        date=_dt.date.today().isoformat(), license=LICENSE_NOTE,
+        date=_dt.date.today().isoformat(), license=LICENSE_NOTE, comparison=comparison(arch, dataset),
     )
     if default:
         entry["default"] = True

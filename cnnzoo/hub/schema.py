@@ -43,6 +43,8 @@ OPTIONAL = {
     "default": "true for the architecture's default weight",
     "source": "where imported weights came from {library, name, weight, url}",
     "notes": "free text",
+    "comparison": "published figures to compare with {paper, public, leaderboard, note} (hub/comparisons.py)",
+    "speed": "CPU inference throughput {images_per_s, batch, threads, precision, cpu, date, command}",
 }
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
