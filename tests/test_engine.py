@@ -2,6 +2,7 @@
 non-finite loss, evaluation figures."""
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,6 +41,16 @@ def test_recipe_and_overrides_resolve():
     assert (cfg.model, cfg.lr, cfg.ema, cfg.epochs, cfg.val_size) == ("resnet20", 0.2, False, 3, 5000.0)
     with pytest.raises(ConfigError, match="unknown recipe 'nope'.*cifar10_resnet20"):
         find_recipe("nope")
+
+
+def test_every_shipped_recipe_is_a_valid_config_of_a_registered_model():
+    recipes = sorted((Path(cnnzoo.__file__).parent / "recipes").glob("*.yaml"))
+    assert len(recipes) >= 9
+    for path in recipes:
+        cfg = build_config(path)
+        assert cfg.model in cnnzoo.list_models(), path.name
+        assert path.stem.split("_", 1) == [cfg.data, cfg.model], path.name  # named <data>_<model>.yaml
+        assert cfg.val_size > 0 and cfg.tag == cfg.data, path.name  # choices on a held-out split
 
 
 def test_lr_schedule_figures():
