@@ -9,7 +9,9 @@ import pytest
 
 from cnnzoo.engine import train
 from cnnzoo.errors import ConfigError, UnknownActivationError, UnknownModelError
+from cnnzoo.cli import main
 from cnnzoo.experiment import ResultsFolderError, parse_spec, run_experiment, write_report
+from cnnzoo.experiment.runner import parse_shard
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # 2 activations x 2 seeds x 1 epoch: 100 training + 40 validation + 200 test real images per run
@@ -144,3 +146,35 @@ def test_unwritable_or_foreign_folder_is_refused(tmp_path):
     with pytest.raises(ResultsFolderError, match="not empty and holds no experiment.json"):
         run_experiment(spec, foreign, train_fn=Recorder(real=False), log=lambda *_: None)
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+def test_shards_split_the_grid_and_threads_override(tmp_path):
+    spec = parse_spec(TINY)
+    seen = {}
+
+    def fake(cfg, resume=False, callbacks=()):
+        seen[cfg.out.rsplit("/", 1)[-1]] = cfg.threads
+
+    first = run_experiment(spec, tmp_path / "res", train_fn=fake, log=lambda *_: None, shard=(1, 2), threads=3)
+    second = run_experiment(spec, tmp_path / "res", train_fn=fake, log=lambda *_: None, shard=(2, 2), threads=3)
+    assert [c for c, _ in first] == IDS[0::2] and [c for c, _ in second] == IDS[1::2]
+    assert seen == {cell: 3 for cell in IDS}
+    with pytest.raises(ConfigError, match="shard must be K/N with 1 <= K <= N, got '3/2'"):
+        parse_shard("3/2")
+
+
+def test_jobs_train_the_grid_in_parallel_processes_and_report(tmp_path, monkeypatch):
+    import yaml
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(TINY))
+    out = tmp_path / "res"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert main(["experiment", str(config), "--out", str(out), "--jobs", "2", "--threads", "1"]) == 0
+    for cell in IDS:
+        run = out / "runs" / cell
+        assert (run / "summary.json").is_file(), cell
+        assert yaml.safe_load((run / "config.yaml").read_text())["threads"] == 1
+    record = json.loads((out / "experiment.json").read_text())
+    assert record["name"] == "tiny"
+    assert (out / "summary.csv").read_text().count("\n") == len(IDS) + 1

@@ -22,7 +22,8 @@ SPEC_FILE = "experiment.json"
 RUNS_DIR = "runs"
 REPLACED_DIR = "replaced"
 FAILED_FILE = "failed.json"
-IGNORED_CONFIG_KEYS = ("out",)  # the results folder may move
+# the results folder may move; threads change speed, not results (a run may resume under another --jobs)
+IGNORED_CONFIG_KEYS = ("out", "threads")
 
 
 class ResultsFolderError(CnnzooError, OSError):
@@ -120,10 +121,25 @@ def _start_clean(run_dir: Path) -> None:
         (run_dir / name).unlink(missing_ok=True)
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"`` -> ``(2, 3)``: this process trains cells 2, 5, 8, ... of the grid (1-based)."""
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise ConfigError(f"shard must be K/N with 1 <= K <= N, got {text!r}")
+    return k, n
+
+
 def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False, retry_failed: bool = False,
-                   command: str = "", train_fn: Callable | None = None, log=print) -> list[tuple[str, str]]:
+                   command: str = "", train_fn: Callable | None = None, log=print,
+                   shard: tuple[int, int] = (1, 1), threads: int | None = None) -> list[tuple[str, str]]:
     """Train every cell not yet finished; returns ``[(cell_id, action)]`` with action in trained / resumed /
-    skipped / failed / skipped-failed. ``train_fn`` replaces :func:`cnnzoo.engine.train` (tests)."""
+    skipped / failed / skipped-failed. ``train_fn`` replaces :func:`cnnzoo.engine.train` (tests).
+
+    ``shard=(k, n)`` trains only every n-th cell starting at the k-th, so n processes can share a grid;
+    ``threads`` overrides the torch threads of every run (one each when processes share the cores)."""
     from ..engine import train
     from .act_params import ActParamsLogger
     from .results import write_results
@@ -136,9 +152,14 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False
 
         set_tact_fused(True)
     actions = []
+    k, n = shard
     for i, cell in enumerate(spec.cells, 1):
+        if (i - 1) % n != k - 1:
+            continue
         run_dir = out / RUNS_DIR / cell.cell_id
         cfg = spec.train_config(cell, run_dir)
+        if threads is not None:
+            cfg.threads = threads
         status = run_status(run_dir)
         if status != "new" and not _same_config(run_dir, cfg):
             if not force:
