@@ -112,6 +112,13 @@ TV = "torchvision (He et al. 2016)"
 
 
 
+@register_model(family="resnet", reference=_ref(source="cnnzoo: ResNet-18 with one block per stage"))
+def resnet10(**kwargs):
+    """ResNet-10: ResNet-18's layout with one basic block per stage (5.4M parameters, 4.9M with 10 classes), a small
+    ImageNet-size backbone whose fp32 weights fit the project's weight budget."""
+    return build_resnet(BasicBlock, [1, 1, 1, 1], **kwargs)
+
+
 @register_model(family="resnet", reference=_ref(11.69, TV, top1_in1k=69.758))
 def resnet18(**kwargs):
     """ResNet-18 (He et al. 2016)."""
