@@ -6,7 +6,7 @@ last-stage, full, gradual) and train the same architecture from random initialis
 (the test folder stays untouched); the figure is validation top-1. Writes a results JSON next to the runs and the
 page ``docs/finetune_intel.md``. Finished runs are reused, a broken-off run resumes from its checkpoint.
 
-    python benchmarks/finetune_intel.py --start resnet20.cifar10@32 --start resnet18.imagenette@128 --epochs 5
+    python benchmarks/finetune_intel.py --start resnet20.cifar10@32 --start resnet10.imagenette@128 --epochs 5
     python benchmarks/finetune_intel.py --start resnet20=path/to/file.safetensors@64 ...
     python benchmarks/finetune_intel.py --dry-run   # random-init local weights, a tiny budget: checks the
                                                     # pipeline end to end; its numbers are NOT evidence
@@ -52,7 +52,7 @@ class Start:
 
 
 def parse_start(text: str) -> Start:
-    """``resnet20.cifar10@32``, ``resnet18.imagenette`` or ``resnet20=runs/x/model.safetensors@64``."""
+    """``resnet20.cifar10@32``, ``resnet10.imagenette`` or ``resnet20=runs/x/model.safetensors@64``."""
     spec, size = text, None
     if "@" in text and text.rsplit("@", 1)[1].isdigit():
         spec, size = text.rsplit("@", 1)[0], int(text.rsplit("@", 1)[1])
@@ -133,6 +133,7 @@ def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -
         start = r["arch"] + " (random init)" if r["strategy"] == "scratch" else r["start"]
         lines.append(f"| {start} | {r['strategy']} | {r['img_size']} px | {r['lr']:g} | {params} | "
                      f"{r['val_top1']:.2f} | {r['val_top5']:.2f} | {delta} | {r['wall_s']:.0f} |")
+    lines += ["", "## Reading", ""] + reading(rows, scratch)
     lines += ["", "## Context (not like-for-like)", "",
               "Seed 002 reports these ImageNet-pretrained models on the full Kaggle test split (`seg_test`): "
               "other pretraining data, input size, budget and evaluation split than the runs above.", "", "| model | test top-1 (%) |", "|---|---|"]
@@ -140,6 +141,20 @@ def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -
     lines += ["", f"Run directories (weights, cards, curves, confusion matrices): `{args.runs}`. "
               f"Python {platform.python_version()}.", ""]
     write_text_atomic(path, "\n".join(lines))
+
+
+def reading(rows: list[dict], scratch: dict) -> list[str]:
+    """One sentence per starting point: its best strategy, and how far that is from training from scratch."""
+    out = []
+    for start in dict.fromkeys(r["start"] for r in rows if r["strategy"] != "scratch"):
+        mine = [r for r in rows if r["start"] == start and r["strategy"] != "scratch"]
+        best, worst = max(mine, key=lambda r: r["val_top1"]), min(mine, key=lambda r: r["val_top1"])
+        ref = scratch.get((best["arch"], best["img_size"]))
+        versus = (f", {best['val_top1'] - ref:+.2f} points against the same architecture from scratch ({ref:.2f}%)"
+                  if ref is not None else "")
+        out.append(f"- From {start}: best `{best['strategy']}` at {best['val_top1']:.2f}%{versus}; the weakest "
+                   f"strategy, `{worst['strategy']}`, reached {worst['val_top1']:.2f}%.")
+    return out or ["- No fine-tuning rows."]
 
 
 def dry_run_weights(folder: Path) -> list[Start]:
@@ -195,7 +210,7 @@ def main(argv=None) -> int:
         doc = args.doc or args.runs / "finetune_intel_DRYRUN.md"
     else:
         if not args.start:
-            raise SystemExit("give the starting weights: --start resnet20.cifar10@32 --start resnet18.imagenette@128")
+            raise SystemExit("give the starting weights: --start resnet20.cifar10@32 --start resnet10.imagenette@128")
         starts = [parse_start(s) for s in args.start]
         doc = args.doc or REPO / "docs" / "finetune_intel.md"
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
