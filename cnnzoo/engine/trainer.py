@@ -285,6 +285,13 @@ def _epoch_line(r: dict, epochs: int) -> str:
     return "  ".join(parts)
 
 
+def _command_line() -> str:
+    """The command that started the run, with the program by name (``cnnzoo train ...``), not its install path."""
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else ""
+
+
 def _finish(cfg, info, out, model, ema, data, precision, log, last, t_start) -> dict:
     """Pick the final weights, evaluate on the test split once, write model.safetensors and summary.json."""
     num_classes = len(data.classes)
@@ -318,7 +325,7 @@ def _finish(cfg, info, out, model, ema, data, precision, log, last, t_start) -> 
         atomic_write_text(out / f"eval_{data.test_split}.json", json.dumps(test, indent=2))
     summary.update(wall_time_s=round(time.time() - t_start, 1), precision=precision.name,
                    channels_last=precision.channels_last, processes=info.world_size, hardware=hardware(),
-                   command=" ".join(sys.argv), run_dir=str(out), weights=str(out / "model.safetensors"))
+                   command=_command_line(), run_dir=str(out), weights=str(out / "model.safetensors"))
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     if "test" in summary:
         print(f"{data.test_split} top-1 {summary['test']['top1']:.2f}%  top-5 {summary['test']['top5']:.2f}%  "
