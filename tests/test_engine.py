@@ -53,6 +53,18 @@ def test_every_shipped_recipe_is_a_valid_config_of_a_registered_model():
         assert cfg.val_size > 0 and cfg.tag == cfg.data, path.name  # choices on a held-out split
 
 
+def test_recipe_base_is_loaded_first_and_overridden(tmp_path):
+    dpn = build_config(find_recipe("cifar10_dpn29")).to_dict()
+    resnet = build_config(find_recipe("cifar10_resnet20")).to_dict()
+    assert {k for k in dpn if dpn[k] != resnet[k]} == {"model", "epochs"}
+    assert (dpn["model"], dpn["epochs"], dpn["lr"], dpn["weight_decay"]) == ("dpn29", 12, 0.1, 5e-4)
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(f"base: {b}\nepochs: 2\n")
+    b.write_text(f"base: {a}\n")
+    with pytest.raises(ConfigError, match="base chain returns to"):
+        build_config(a)
+
+
 def test_lr_schedule_figures():
     assert lr_factor(0, 1000, 100, "cosine", 0.0) == pytest.approx(0.01)
     assert lr_factor(99, 1000, 100, "cosine", 0.0) == pytest.approx(1.0)

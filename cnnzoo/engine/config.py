@@ -134,7 +134,9 @@ def find_recipe(name: str | Path, subdir: str = "", what: str = "recipe") -> Pat
     raise ConfigError(f"unknown {what} {str(name)!r} (no such file); shipped {what}s: {', '.join(known) or 'none'}")
 
 
-def load_yaml(path: str | Path) -> dict:
+def load_yaml(path: str | Path, _seen: tuple = ()) -> dict:
+    """A config file's keys. ``base: RECIPE`` (a shipped recipe name or a path) is loaded first and this file's
+    keys override it, so a recipe that differs from another in a few keys says only those."""
     import yaml
 
     path = Path(path)
@@ -144,7 +146,12 @@ def load_yaml(path: str | Path) -> dict:
         values = yaml.safe_load(f) or {}
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
-    return values
+    if "base" not in values:
+        return values
+    base = find_recipe(values.pop("base"))
+    if base.resolve() in _seen:
+        raise ConfigError(f"config file {path}: its base chain returns to {base}")
+    return {**load_yaml(base, (*_seen, path.resolve())), **values}
 
 
 def parse_set(items: list[str]) -> dict:
