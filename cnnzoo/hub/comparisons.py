@@ -1,15 +1,12 @@
 """The published figures a cnnzoo weight is compared with: the architecture's paper, and the best public weight
 or leaderboard entry for the same data. Quoted from their sources (test top-1 on the original CIFAR-10 pixels,
-or Imagenette validation top-1); ``register`` copies them into the weight's index entry, from which the model
+or Imagenette validation top-1). Paper figures are the registry's (a model's ``reference``, ``top1_<dataset>``);
+the public weights and leaderboards are listed here. ``register`` copies them into the weight's index entry, from which the model
 card and docs/model_zoo.md are generated. Where no paper reports the architecture on the dataset (cnnzoo's own
 small variants, or architectures whose papers evaluate on ImageNet only) the entry says so.
 """
 from __future__ import annotations
 
-PAPERS = {
-    ("resnet20", "cifar10"): (91.25, "He et al. 2015, table 6"),
-    ("resnet56", "cifar10"): (93.03, "He et al. 2015, table 6"),
-}
 BEST_PUBLIC = {
     ("resnet20", "cifar10"): [(92.60, "chenyaofo/pytorch-cifar-models cifar10_resnet20"),
                               (94.03, "pytorchcv resnet20_cifar10")],
@@ -29,10 +26,12 @@ NO_PAPER = "no paper reports this architecture on this dataset"
 
 def comparison(arch: str, dataset: str) -> dict:
     """``{paper, public, leaderboard, note}`` for a weight of ``arch`` trained on the named ``dataset``."""
+    from .._registry import get_model_spec
+
     out: dict = {}
-    if (arch, dataset) in PAPERS:
-        top1, source = PAPERS[arch, dataset]
-        out["paper"] = dict(top1=top1, source=source)
+    ref = get_model_spec(arch).reference
+    if f"top1_{dataset}" in ref:
+        out["paper"] = dict(top1=ref[f"top1_{dataset}"], source=ref["source"])
     else:
         out["note"] = NO_PAPER
     public = BEST_PUBLIC.get((arch, dataset))
