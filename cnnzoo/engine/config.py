@@ -146,7 +146,7 @@ def load_yaml(path: str | Path, _seen: tuple = ()) -> dict:
         values = yaml.safe_load(f) or {}
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
-    if "base" not in values:
+    if not isinstance(values.get("base"), str):  # experiment grids use ``base:`` for a mapping of keys
         return values
     base = find_recipe(values.pop("base"))
     if base.resolve() in _seen:
