@@ -187,7 +187,9 @@ def render(args, argv, results, cifar, startup_md, machine, seconds) -> str:
            if not args.models and args.subset == "quick" else ""),
         "",
         "**ratio** = cnnzoo images/s divided by the other library's images/s, measured side by side in one process "
-        "(> 1: cnnzoo is faster). *Optimised* is `cnnzoo.optimize_for_inference(model)` (BatchNorm folded into "
+        "(> 1: cnnzoo is faster). Each side is the model its library's `create_model` returns, fed the same "
+        "NCHW batch: cnnzoo stores convolution weights channels_last by default (oneDNN's fast layout), timm and "
+        "torchvision keep NCHW. *Optimised* is `cnnzoo.optimize_for_inference(model)` (BatchNorm folded into "
         "the preceding convs, channels_last model and input) against the other library as built. Peak memory "
         "is the process RSS growth during the first steps, measured for each side in its own fresh process "
         "(activations, workspaces, and for training gradients and optimizer state; not the weights).",

@@ -212,7 +212,9 @@ class Runner:
         self.cfg, self.device = cfg, device
         channels_last = cfg.channels_last or spec.optimized
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        self.model = model.to(device=device, memory_format=fmt)
+        # Without --channels-last each model keeps the layout its library builds it in (cnnzoo: channels_last
+        # weights; timm/torchvision: NCHW); the input is NCHW for both.
+        self.model = model.to(device=device, memory_format=fmt) if channels_last else model.to(device)
         g = torch.Generator().manual_seed(0)
         self.x = torch.randn(cfg.batch, in_chans, img_size, img_size, generator=g).to(device, memory_format=fmt)
         self.num_classes = _num_classes(model)

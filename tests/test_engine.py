@@ -149,3 +149,12 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypa
     assert state["epoch"] == 1
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
     assert not (out / "model.safetensors").exists()
+
+
+def test_channels_last_auto_is_on_for_cpu_in_every_precision_and_can_be_turned_off():
+    from cnnzoo.engine.precision import resolve_precision
+
+    cpu = torch.device("cpu")
+    assert resolve_precision(cpu, "fp32").memory_format() == torch.channels_last
+    assert resolve_precision(cpu, "bf16").memory_format() == torch.channels_last
+    assert resolve_precision(cpu, "fp32", channels_last=False).memory_format() == torch.contiguous_format

@@ -1,4 +1,5 @@
 """One contract over every registered model (the shape of timm's tests/test_models.py)."""
+import copy
 import math
 
 import pytest
@@ -41,6 +42,20 @@ def test_forward_default_size(name):
     assert out.shape == (1, spec.num_classes)
     assert torch.isfinite(out).all()
     assert model.pretrained_cfg["input_size"] == spec.input_size
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_channels_last_by_default_same_logits(name):
+    """create_model stores conv weights channels_last; the logits equal the NCHW layout's."""
+    model = build(name).eval()
+    convs = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    nchw = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
+    assert all(m.weight.is_contiguous() for m in nchw.modules() if isinstance(m, torch.nn.Conv2d))
+    x = torch.randn(2, 3, *small_size(name))
+    with torch.no_grad():
+        a, b = model(x), nchw(x)
+    assert (a - b).abs().max().item() <= 1e-4 * max(1.0, b.abs().max().item())
 
 
 @pytest.mark.parametrize("name", ALL)
