@@ -38,6 +38,13 @@ def _backward(grad, x, a, c, a_shape: tuple, b_shape: tuple):
     return grad_x, grad_a, grad_b
 
 
+def like_input(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``grad`` in ``x``'s memory layout: the compiled backward specialises on strides, and an expanded
+    (stride-0) or differently laid out gradient would otherwise recompile it until torch.compile gives up."""
+    channels_last = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+    return grad.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+
+
 @lru_cache(maxsize=None)
 def compiled_kernels():
     """(forward, backward), compiled on first use; shapes are dynamic so layers of any size share them."""

@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedParameter
 
-from .tact_fused import compiled_kernels, tact_fused_enabled
+from .tact_fused import compiled_kernels, like_input, tact_fused_enabled
 
 INIT_LOW, INIT_HIGH = 0.0, 0.5
 
@@ -47,7 +47,7 @@ class _TActFunction(torch.autograd.Function):
         x, a, b = ctx.saved_tensors
         a_, c_ = a.to(x.dtype), (1 + b).to(x.dtype)
         if tact_fused_enabled():
-            grad_x, grad_a, grad_b = compiled_kernels()[1](grad, x, a_, c_, tuple(a.shape), tuple(b.shape))
+            grad_x, grad_a, grad_b = compiled_kernels()[1](like_input(grad, x), x, a_, c_, tuple(a.shape), tuple(b.shape))
             return (grad_x, grad_a.to(a.dtype) if ctx.needs_input_grad[1] else None,
                     grad_b.to(b.dtype) if ctx.needs_input_grad[2] else None)
         s = torch.sigmoid(x * c_)
