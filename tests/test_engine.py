@@ -56,8 +56,8 @@ def test_every_shipped_recipe_is_a_valid_config_of_a_registered_model():
 def test_recipe_base_is_loaded_first_and_overridden(tmp_path):
     dpn = build_config(find_recipe("cifar10_dpn29")).to_dict()
     resnet = build_config(find_recipe("cifar10_resnet20")).to_dict()
-    assert {k for k in dpn if dpn[k] != resnet[k]} == {"model", "epochs"}
-    assert (dpn["model"], dpn["epochs"], dpn["lr"], dpn["weight_decay"]) == ("dpn29", 12, 0.1, 5e-4)
+    assert {k for k in dpn if dpn[k] != resnet[k]} == {"model", "epochs", "compile"}
+    assert (dpn["model"], dpn["epochs"], dpn["lr"], dpn["weight_decay"]) == ("dpn29", 16, 0.1, 5e-4)
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(f"base: {b}\nepochs: 2\n")
     b.write_text(f"base: {a}\n")
@@ -158,3 +158,13 @@ def test_channels_last_auto_is_on_for_cpu_in_every_precision_and_can_be_turned_o
     assert resolve_precision(cpu, "fp32").memory_format() == torch.channels_last
     assert resolve_precision(cpu, "bf16").memory_format() == torch.channels_last
     assert resolve_precision(cpu, "fp32", channels_last=False).memory_format() == torch.contiguous_format
+
+
+def test_compiled_training_matches_eager_and_saves_a_plain_weight(tmp_path):
+    """compile: true (used by the DenseNet / DPN recipes) trains the same network: the first epoch's loss equals
+    eager's, and the weight file has the plain model's keys (no torch.compile prefix)."""
+    eager = train(**TINY, out=str(tmp_path / "eager"), seed=3)
+    compiled = train(**TINY, out=str(tmp_path / "compiled"), seed=3, compile=True)
+    assert compiled["train_loss"] == pytest.approx(eager["train_loss"], rel=2e-3)
+    state = load_file(str(tmp_path / "compiled" / "model.safetensors"))
+    assert set(state) == set(cnnzoo.create_model("resnet20").state_dict())
