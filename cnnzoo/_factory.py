@@ -42,7 +42,7 @@ def create_model(
 
     Convolution weights are stored channels_last unless ``channels_last=False``: oneDNN (CPU) and cuDNN with
     AMP run convnets fastest in that layout, and the model returns the same logits for ordinary NCHW input
-    (measured 1.3-1.6x faster fp32 CPU inference, ``benchmarks/suite.py``).
+    (fp32 CPU inference 1.09-1.37x faster than the same network from timm / torchvision, docs/benchmarks.md).
     """
     spec = get_model_spec(name)
     _, tag = split_model_name_tag(name)

@@ -47,7 +47,8 @@ class _TActFunction(torch.autograd.Function):
         x, a, b = ctx.saved_tensors
         a_, c_ = a.to(x.dtype), (1 + b).to(x.dtype)
         if tact_fused_enabled():
-            grad_x, grad_a, grad_b = compiled_kernels()[1](like_input(grad, x), x, a_, c_, tuple(a.shape), tuple(b.shape))
+            kernel = compiled_kernels()[1]
+            grad_x, grad_a, grad_b = kernel(like_input(grad, x), x, a_, c_, tuple(a.shape), tuple(b.shape))
             return (grad_x, grad_a.to(a.dtype) if ctx.needs_input_grad[1] else None,
                     grad_b.to(b.dtype) if ctx.needs_input_grad[2] else None)
         s = torch.sigmoid(x * c_)
