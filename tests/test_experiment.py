@@ -11,6 +11,7 @@ from cnnzoo.engine import train
 from cnnzoo.errors import ConfigError, UnknownActivationError, UnknownModelError
 from cnnzoo.cli import main
 from cnnzoo.experiment import ResultsFolderError, parse_spec, run_experiment, write_report
+from cnnzoo.experiment.report import KEPT_MARKER
 from cnnzoo.experiment.runner import parse_shard
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -87,6 +88,16 @@ def test_grid_runs_continues_after_kill_and_reports(tmp_path):
     for png in (written["error_curves"], written["act_params"], runs[IDS[2]] / "act_params.png"):
         data = png.read_bytes()
         assert data[:8] == PNG_SIGNATURE and len(data) > 5000, png
+
+    # a Markdown page: figures copied beside it; a hand-written reading below the marker survives regeneration
+    page = tmp_path / "docs" / "study.md"
+    write_report(out, page=page)
+    page.write_text(page.read_text() + f"\n{KEPT_MARKER}\n## Plain reading\n\nTAct ties ReLU here.\n")
+    write_report(out, page=page)
+    text = page.read_text()
+    assert text.count("TAct ties ReLU here.") == 1 and text.count(KEPT_MARKER) == 1
+    assert text.index("## Results") < text.index(KEPT_MARKER)
+    assert (tmp_path / "docs" / "img" / "study_error_curves.png").read_bytes()[:8] == PNG_SIGNATURE
 
     # a different grid in the same folder is refused and changes nothing; --force keeps the finished runs
     before = (out / "experiment.json").read_text()

@@ -116,9 +116,19 @@ def write_report(out: str | Path, page: str | Path | None = None) -> dict:
             img_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
             links[key] = f"img/{dst.name}"
-        atomic_write_text(page, _markdown(spec, record, rows, entries, links))
+        atomic_write_text(page, _markdown(spec, record, rows, entries, links) + _kept_by_hand(page))
         written["page"] = page
     return written
+
+
+KEPT_MARKER = "<!-- written by hand below: kept when the page is regenerated -->"
+
+
+def _kept_by_hand(page: Path) -> str:
+    """The tail of an existing page from KEPT_MARKER on (a hand-written reading of the results), so regenerating
+    the tables and plots does not erase it."""
+    text = page.read_text() if page.is_file() else ""
+    return "\n" + text[text.index(KEPT_MARKER):] if KEPT_MARKER in text else ""
 
 
 def _markdown(spec: ExperimentSpec, record: dict, rows: list[dict], entries: list[dict], links: dict) -> str:
