@@ -83,7 +83,7 @@ def _run_records(spec: ExperimentSpec, out: Path) -> list[tuple]:
 
 def _hardware_and_time(rows: list[dict]) -> tuple[str, float]:
     hw = next((r["summary"].get("hardware") for r in rows if r["summary"].get("hardware")), None)
-    text = f"{hw['cpu']}, {hw['cores']} cores, torch {hw['torch']} ({hw['torch_threads']} threads)" if hw else "-"
+    text = f"{hw['cpu']}, {hw['cores']} cores, torch {hw['torch']}, {hw['torch_threads']} thread(s) per run" if hw else "-"
     return text, sum(r.get("wall_time_s") or 0.0 for r in rows)
 
 
@@ -143,7 +143,7 @@ def _markdown(spec: ExperimentSpec, record: dict, rows: list[dict], entries: lis
         f"- Command: `{record.get('command') or 'cnnzoo experiment CONFIG.yaml'}`",
         f"- Runs finished: {done} of {len(rows)} (results folder fingerprint `{record.get('fingerprint')}`)",
         f"- Hardware: {hw}",
-        f"- Total training wall time: {total_s / 3600:.2f} h ({total_s:.0f} s)",
+        f"- Wall time summed over the runs: {total_s / 3600:.2f} h ({total_s:.0f} s; `--jobs N` runs N at a time)",
         "- Curves and 'final' / 'best' columns: validation top-1 per epoch on the split carved from train "
         "(`val_size`); 'test top-1' is the test split, evaluated once at the end of each run.",
         "- Mean ± sample standard deviation over the finished seeds; time per epoch is the median training "
