@@ -83,7 +83,8 @@ def _run_records(spec: ExperimentSpec, out: Path) -> list[tuple]:
 
 def _hardware_and_time(rows: list[dict]) -> tuple[str, float]:
     hw = next((r["summary"].get("hardware") for r in rows if r["summary"].get("hardware")), None)
-    text = f"{hw['cpu']}, {hw['cores']} cores, torch {hw['torch']}, {hw['torch_threads']} thread(s) per run" if hw else "-"
+    text = (f"{hw['cpu']}, {hw['cores']} cores, torch {hw['torch']}, {hw['torch_threads']} thread(s) per run"
+            if hw else "-")
     return text, sum(r.get("wall_time_s") or 0.0 for r in rows)
 
 
