@@ -13,7 +13,7 @@ def _entrypoint(name):
         return _cnnzoo.create_model(name, pretrained=pretrained, **kwargs)
 
     entry.__name__ = name
-    entry.__doc__ = (f"{_cnnzoo._registry.get_model_spec(name).description}\n\n"
+    entry.__doc__ = (f"{_cnnzoo.registry.get_model_spec(name).description}\n\n"
                      f"pretrained: False, True (default weight), a tag (see cnnzoo.list_models('{name}.*', "
                      f"pretrained=True)), a path to a .safetensors file or its folder, or 'hf-hub:ORG/NAME'. "
                      f"Other keyword arguments go to cnnzoo.create_model.")

@@ -66,8 +66,8 @@ def parse_start(text: str) -> Start:
 
 def run_one(start: Start, strategy: str, data: Path, out: Path, args, scratch: bool = False) -> dict:
     """One fine-tuning (or from-scratch) run; a finished one is read back, a broken-off one resumed."""
-    from cnnzoo.finetune_recipe import finetune
-    from cnnzoo.hub.io import write_json_atomic
+    from cnnzoo.finetune import finetune
+    from cnnzoo.hub.files.io import write_json_atomic
 
     done = out / "summary.json"
     if done.is_file() and "metrics" in json.loads(done.read_text()):
@@ -97,7 +97,7 @@ def row(start: Start, strategy: str, summary: dict) -> dict:
 
 def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -> None:
     from cnnzoo.engine.runlog import hardware
-    from cnnzoo.hub.io import write_text_atomic
+    from cnnzoo.hub.files.io import write_text_atomic
 
     hw = hardware()
     counts = rows[0]["counts"] if rows else {}
@@ -160,7 +160,7 @@ def reading(rows: list[dict], scratch: dict) -> list[str]:
 def dry_run_weights(folder: Path) -> list[Start]:
     """Random-initialised stand-ins for the two starting points, saved as ordinary cnnzoo weights."""
     import cnnzoo
-    from cnnzoo.hub.io import save_weights
+    from cnnzoo.hub.files.io import save_weights
 
     starts = []
     for arch, size in (("resnet20", 32), ("resnet18", 96)):
@@ -230,7 +230,7 @@ def main(argv=None) -> int:
             print(f"{start.arch + ' (random init)':<40} scratch     val top-1 {rows[-1]['val_top1']:6.2f}%  "
                   f"{rows[-1]['wall_s']:.0f} s", flush=True)
     args.runs.mkdir(parents=True, exist_ok=True)
-    from cnnzoo.hub.io import write_json_atomic
+    from cnnzoo.hub.files.io import write_json_atomic
 
     write_json_atomic(args.runs / "results.json", dict(command=command, dry_run=args.dry_run, rows=rows))
     write_doc(doc, rows, args, command, args.dry_run)

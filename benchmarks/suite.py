@@ -5,9 +5,9 @@ setting (ImageNet models: batch 32 at 224 px), inference and a training step; wr
     python benchmarks/suite.py --subset all         # every shared architecture (hours on 2 cores)
     python benchmarks/suite.py --models resnet50 --iters 4 --out /tmp/b.md   # a quick look
 
-The architectures come from ``cnnzoo.hub.convert.equivalents()`` when the suite runs, so families added to
+The architectures come from ``cnnzoo.hub.importers.convert.equivalents()`` when the suite runs, so families added to
 the table later are picked up. ``--subset quick`` takes, per family, the shared architecture with the fewest
-parameters, plus resnet50 (the usual reference point). Every row runs `cnnzoo.bench.run_benchmark` twice:
+parameters, plus resnet50 (the usual reference point). Every row runs `cnnzoo.deploy.benchmark.run_benchmark` twice:
 inference with three interleaved sides (cnnzoo as built, cnnzoo after ``optimize_for_inference``, the other
 library as built) and a training step (forward, backward, SGD) with two sides.
 
@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
-from cnnzoo._factory import build_on_meta, count_params  # noqa: E402
-from cnnzoo._registry import get_model_spec, list_models  # noqa: E402
-from cnnzoo.bench import BenchConfig, machine_info, run_benchmark  # noqa: E402
-from cnnzoo.hub.convert import equivalents  # noqa: E402
+from cnnzoo.factory import build_on_meta, count_params  # noqa: E402
+from cnnzoo.registry import get_model_spec, list_models  # noqa: E402
+from cnnzoo.deploy.benchmark import BenchConfig, machine_info, run_benchmark  # noqa: E402
+from cnnzoo.hub.importers.convert import equivalents  # noqa: E402
 
 OUT = REPO / "docs" / "benchmarks.md"
 ALWAYS = ("resnet50",)

@@ -5,7 +5,7 @@
 
 Run it on a quiet machine (nothing else on the cores). For each weight: the model as built and after
 ``cnnzoo.optimize_for_inference`` (BatchNorm folded, channels_last), fp32, batch 256 for 32 px inputs and 32
-otherwise, all torch threads, interleaved timed rounds (``cnnzoo.bench.run_benchmark``). The ``speed`` field it
+otherwise, all torch threads, interleaved timed rounds (``cnnzoo.deploy.benchmark.run_benchmark``). The ``speed`` field it
 writes is what docs/model_zoo.md shows; regenerate that page afterwards (docs/scripts/gen_model_zoo.py).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import shlex
 import sys
 import time
 
-from cnnzoo.bench import BenchConfig, run_benchmark
+from cnnzoo.deploy.benchmark import BenchConfig, run_benchmark
 from cnnzoo.hub.index import load_index, upsert_entry
 
 

@@ -1,13 +1,16 @@
 """cnnzoo: classic CNNs (ResNet, SE, ResNeXt, DenseNet, DPN, MBConv) with a verifiable pretrained-weight hub."""
-from ._factory import create_model, model_info
-from ._registry import is_model, list_families, list_models, register_model, split_model_name_tag
+from . import models  # noqa: F401  (importing the families registers every architecture)
+from ._deprecated import install as _install_moved_module_paths
+from .deploy.optimize import optimize_for_inference
 from .errors import (CnnzooError, InputShapeError, InvalidArgumentError, UnknownActivationError,
                      UnknownModelError, UnknownTagError, UnsafeWeightsError, WeightIntegrityError,
                      WeightsNotFoundError)
+from .factory import create_model, list_models, model_info
 from .layers.activations import list_activations
-from .optimize import optimize_for_inference
+from .registry import is_model, list_families, register_model, split_model_name_tag
+from .version import __version__
 
-__version__ = "0.1.0"
+_install_moved_module_paths()
 
 __all__ = [
     "create_model", "model_info", "list_models", "list_families", "list_activations", "is_model",

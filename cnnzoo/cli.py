@@ -39,7 +39,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from .version import __version__
 
     return f"cnnzoo {__version__}"
 

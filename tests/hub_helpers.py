@@ -14,7 +14,7 @@ import torch
 
 import cnnzoo
 from cnnzoo.hub import index as hub_index
-from cnnzoo.hub.io import save_weights
+from cnnzoo.hub.files.io import save_weights
 
 from helpers import randomize_
 
@@ -66,7 +66,7 @@ def make_hub(tmp_path: Path, monkeypatch) -> Hub:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(root / "hf"))
     monkeypatch.setenv("HF_HUB_CACHE", str(hf_cache))
-    monkeypatch.setattr(hub_index, "checkout_weights_dir", lambda: None)
+    monkeypatch.setattr(hub_index.store, "checkout_weights_dir", lambda: None)
 
     model = randomize_(cnnzoo.create_model(ARCH), seed=1)
     state = {k: v.clone() for k, v in model.state_dict().items()}

@@ -9,7 +9,7 @@ from cnnzoo.layers.trainable_act import MTAct, TAct
 
 # One CIFAR-size representative per family keeps the activation x family grid CI-fast.
 REPRESENTATIVES = sorted({
-    min(cnnzoo.list_models(family=f), key=lambda n: cnnzoo._factory.count_params(cnnzoo._factory.build_on_meta(n)))
+    min(cnnzoo.list_models(family=f), key=lambda n: cnnzoo.factory.count_params(cnnzoo.factory.build_on_meta(n)))
     for f in cnnzoo.list_families()
 })
 
@@ -73,7 +73,7 @@ def test_unknown_activation_lists_valid_names():
 @pytest.mark.parametrize("name", REPRESENTATIVES)
 def test_every_activation_in_every_family(name, act):
     model = cnnzoo.create_model(name, act_layer=act)
-    size = 32 if cnnzoo._registry.get_model_spec(name).size == "cifar" else 64
+    size = 32 if cnnzoo.registry.get_model_spec(name).size == "cifar" else 64
     out = model(torch.randn(2, 3, size, size))
     out.sum().backward()
     assert out.shape == (2, model.num_classes) and torch.isfinite(out).all()

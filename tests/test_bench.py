@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import cnnzoo
-from cnnzoo._factory import count_params
-from cnnzoo.bench import BenchConfig, SideSpec, measure_cpu_memory_in_child, run_benchmark
+from cnnzoo.factory import count_params
+from cnnzoo.deploy.benchmark import BenchConfig, SideSpec, measure_cpu_memory_in_child, run_benchmark
 from cnnzoo.cli import main as cli_main
 
 HEAVY_MODULES = ["timm", "torchvision", "matplotlib", "huggingface_hub", "onnx", "onnxruntime"]

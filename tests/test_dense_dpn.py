@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import cnnzoo
-from cnnzoo._factory import build_on_meta, count_params
+from cnnzoo.factory import build_on_meta, count_params
 from cnnzoo.errors import InvalidArgumentError
 from cnnzoo.layers.dense import DenseLayer, set_memory_efficient
 from cnnzoo.layers.dual_path import DualPathBlock

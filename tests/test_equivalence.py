@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import cnnzoo
-from cnnzoo.hub.convert import convert_state_dict, create_reference_model, equivalents
+from cnnzoo.hub.importers.convert import convert_state_dict, create_reference_model, equivalents
 
 from helpers import randomize_
 
@@ -19,7 +19,7 @@ def test_table_is_not_empty():
 @pytest.mark.parametrize("eq", EQUIVALENTS, ids=lambda e: f"{e.arch}-{e.library}")
 def test_same_logits(eq):
     ref = randomize_(create_reference_model(eq)).eval()
-    spec = cnnzoo._registry.get_model_spec(eq.arch)
+    spec = cnnzoo.registry.get_model_spec(eq.arch)
     # NCHW like the reference: with randomized BN the deep SE nets amplify float32 reordering noise (a different
     # memory layout alone moves their logits), which would hide what this test checks, the state_dict mapping.
     # The channels_last default is checked against NCHW in tests/test_models_contract.py.

@@ -5,7 +5,7 @@ import torch
 
 import cnnzoo
 from cnnzoo.cli import main as cli_main
-from cnnzoo.export import export_model
+from cnnzoo.deploy.export import export_model
 from helpers import randomize_
 
 # One model per family that exists, at a small input (name -> image size).

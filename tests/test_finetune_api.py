@@ -11,7 +11,7 @@ from cnnzoo.finetune import (FrozenBatchNorm2d, GradualUnfreezer, count_trainabl
 
 def _smallest(family):
     return min(cnnzoo.list_models(family=family),
-               key=lambda n: cnnzoo._factory.count_params(cnnzoo._factory.build_on_meta(n)))
+               key=lambda n: cnnzoo.factory.count_params(cnnzoo.factory.build_on_meta(n)))
 
 
 FAMILY_MODELS = [_smallest(f) for f in cnnzoo.list_families()]

@@ -10,8 +10,8 @@ from PIL import Image
 import cnnzoo
 from cnnzoo.cli import main
 from cnnzoo.errors import DataError, InvalidArgumentError
-from cnnzoo.finetune_recipe import finetune
-from cnnzoo.hub.io import read_metadata, save_weights, sha256_file
+from cnnzoo.finetune import finetune
+from cnnzoo.hub.files.io import read_metadata, save_weights, sha256_file
 
 from conftest import require_data
 from hub_helpers import make_hub

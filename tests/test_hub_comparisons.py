@@ -1,7 +1,7 @@
 """Published figures a weight is compared with: paper, best public weight, leaderboard, or a note that none exists;
 they reach the model card."""
-from cnnzoo.hub.comparisons import NO_PAPER, comparison
-from cnnzoo.hub.model_card import model_card
+from cnnzoo.hub.publishing.comparisons import NO_PAPER, comparison
+from cnnzoo.hub.publishing.model_card import model_card
 
 
 def test_resnet20_cifar10_has_paper_and_best_public_figure():

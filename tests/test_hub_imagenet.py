@@ -6,7 +6,7 @@ import torch
 
 import cnnzoo
 from cnnzoo.errors import UnknownTagError, UnsafeWeightsError, WeightIntegrityError, WeightsNotFoundError
-from cnnzoo.hub import imagenet
+from cnnzoo.hub.importers import imagenet
 
 from helpers import randomize_
 from hub_helpers import files_under, make_hub
@@ -88,7 +88,7 @@ def test_offline_without_cache_explains_how(hub):
 def test_table_rows_exist_in_their_libraries():
     from torchvision.models import get_model_weights
     from timm.models import get_pretrained_cfg
-    from cnnzoo.hub.convert import find_equivalent
+    from cnnzoo.hub.importers.convert import find_equivalent
 
     names = imagenet.importable_names()
     for wanted in ("resnet50.tv_in1k", "resnext50_32x4d.tv2_in1k", "densenet121.tv_in1k", "efficientnet_b0.tv_in1k",

@@ -7,10 +7,11 @@ import torch
 
 import cnnzoo
 from cnnzoo.errors import InvalidArgumentError, UnsafeWeightsError, WeightIntegrityError
+from cnnzoo.hub import catalog
 from cnnzoo.hub import index as hub_index
-from cnnzoo.hub.io import (atomic_path, read_header, read_metadata, save_weights, sha256_file, tensor_shapes,
+from cnnzoo.hub.files.io import (atomic_path, read_header, read_metadata, save_weights, sha256_file, tensor_shapes,
                            write_json_atomic)
-from cnnzoo.hub.schema import entry_problems
+from cnnzoo.hub.index.schema import entry_problems
 
 from hub_helpers import LABELS, make_entry, make_hub, metadata
 
@@ -81,7 +82,7 @@ def test_entry_validation_lists_every_problem(tmp_path):
 
 def test_upsert_add_and_default(tmp_path, monkeypatch):
     hub = make_hub(tmp_path, monkeypatch)
-    assert hub_index.list_weight_names(include_importable=False) == ["resnet20.testdata"]
+    assert hub_index.indexed_names() == ["resnet20.testdata"]
     with pytest.raises(InvalidArgumentError, match="already has 'resnet20.testdata'"):
         hub_index.add_entry(hub.entry)
     second = dict(hub.entry, tag="other")
@@ -89,7 +90,7 @@ def test_upsert_add_and_default(tmp_path, monkeypatch):
     assert hub_index.indexed_tags("resnet20") == ["testdata", "other"]  # file order: the first is the default
     hub_index.upsert_entry(dict(second, default=True))
     assert hub_index.indexed_tags("resnet20") == ["other", "testdata"]
-    assert hub_index.default_tag("resnet20") == "other"
+    assert catalog.default_tag("resnet20") == "other"
     with pytest.raises(InvalidArgumentError, match="architecture 'resnet2000' is not registered"):
         hub_index.upsert_entry(dict(hub.entry, architecture="resnet2000"))
     assert hub_index.validate_index() == []

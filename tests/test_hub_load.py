@@ -9,7 +9,7 @@ import torch
 import cnnzoo
 from cnnzoo.errors import WeightIntegrityError
 from cnnzoo.hub.adapt import adapt_input_conv, first_conv_key
-from cnnzoo.hub.io import save_weights
+from cnnzoo.hub.files.io import save_weights
 from cnnzoo.hub.pretrained import load_weights, resolve_weights
 
 from hub_helpers import make_hub, max_abs_diff, metadata

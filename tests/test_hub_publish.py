@@ -8,7 +8,7 @@ import yaml
 import cnnzoo
 from cnnzoo.errors import InvalidArgumentError
 from cnnzoo.hub import index as hub_index
-from cnnzoo.hub.io import sha256_file
+from cnnzoo.hub.files.io import sha256_file
 
 from hub_helpers import fill_hf_cache, make_hub, max_abs_diff
 
@@ -87,7 +87,7 @@ def test_upload_calls_hf_api_and_records_repo(hub, monkeypatch):
             return "https://huggingface.co/commit/1"
 
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    from cnnzoo.hub.publish import publish
+    from cnnzoo.hub.publishing.publish import publish
 
     assert publish("resnet20.testdata", REPO_ID, token="t") == "https://huggingface.co/commit/1"
     assert calls == [("init", "t"), ("create_repo", REPO_ID, True, False),
@@ -97,7 +97,7 @@ def test_upload_calls_hf_api_and_records_repo(hub, monkeypatch):
 
 
 def test_publish_bad_input(hub, tmp_path):
-    from cnnzoo.hub.publish import publish
+    from cnnzoo.hub.publishing.publish import publish
 
     with pytest.raises(InvalidArgumentError, match="--repo-id must be ORG/NAME"):
         publish("resnet20.testdata", "no-slash", dry_run_dir=tmp_path / "x")

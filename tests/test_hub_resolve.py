@@ -7,7 +7,7 @@ import torch
 import cnnzoo
 from cnnzoo.errors import UnknownTagError, UnsafeWeightsError, WeightIntegrityError, WeightsNotFoundError
 from cnnzoo.hub import index as hub_index
-from cnnzoo.hub.io import save_weights
+from cnnzoo.hub.files.io import save_weights
 from cnnzoo.hub.pretrained import resolve_weights
 
 from hub_helpers import fill_hf_cache, files_under, make_hub, metadata
@@ -33,7 +33,7 @@ def test_env_weights_dir(hub, monkeypatch):
 
 
 def test_checkout_weights_dir(hub, monkeypatch):
-    monkeypatch.setattr(hub_index, "checkout_weights_dir", lambda: hub.store)
+    monkeypatch.setattr(hub_index.store, "checkout_weights_dir", lambda: hub.store)
     w = resolve_weights("resnet20", "testdata")
     assert (w.source, w.path) == ("checkout weights/", hub.file)
 
@@ -41,7 +41,7 @@ def test_checkout_weights_dir(hub, monkeypatch):
 def test_env_dir_wins_over_checkout(hub, monkeypatch, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(hub.store, other)
-    monkeypatch.setattr(hub_index, "checkout_weights_dir", lambda: other)
+    monkeypatch.setattr(hub_index.store, "checkout_weights_dir", lambda: other)
     monkeypatch.setenv("CNNZOO_WEIGHTS", str(hub.store))
     assert resolve_weights("resnet20", "testdata").path == hub.file
 

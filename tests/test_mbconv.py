@@ -6,10 +6,10 @@ import torch
 from torch import nn
 
 import cnnzoo
-from cnnzoo._factory import build_on_meta, count_macs, count_params
-from cnnzoo._registry import get_model_spec
+from cnnzoo.factory import build_on_meta, count_macs, count_params
+from cnnzoo.registry import get_model_spec
 from cnnzoo.errors import InvalidArgumentError
-from cnnzoo.hub.convert import find_equivalent, rename_keys
+from cnnzoo.hub.importers.convert import find_equivalent, rename_keys
 from cnnzoo.layers.drop import DropPath
 from cnnzoo.layers.mbconv import DepthwiseSeparable, MBConv
 from cnnzoo.layers.squeeze_excite import SqueezeExcite

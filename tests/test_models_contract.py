@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import cnnzoo
-from cnnzoo._factory import count_params
-from cnnzoo._registry import get_model_spec
+from cnnzoo.factory import count_params
+from cnnzoo.registry import get_model_spec
 from cnnzoo.errors import InputShapeError
 from cnnzoo.models._skeleton import FeatureExtractor
 
@@ -134,4 +134,4 @@ def test_features_only_via_create_model():
 
 
 def test_every_model_counts_parameters():
-    assert all(count_params(cnnzoo._factory.build_on_meta(n)) > 1000 for n in ALL)
+    assert all(count_params(cnnzoo.factory.build_on_meta(n)) > 1000 for n in ALL)

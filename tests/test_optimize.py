@@ -4,8 +4,8 @@ import torch
 from torch import nn
 
 import cnnzoo
-from cnnzoo._registry import get_model_spec
-from cnnzoo.optimize import fold_batchnorm, fold_conv_bn
+from cnnzoo.registry import get_model_spec
+from cnnzoo.deploy.optimize import fold_batchnorm, fold_conv_bn
 from helpers import randomize_
 
 ALL = cnnzoo.list_models()

@@ -4,8 +4,8 @@ import math
 import pytest
 
 import cnnzoo
-from cnnzoo._factory import build_on_meta, count_params
-from cnnzoo._registry import get_model_spec
+from cnnzoo.factory import build_on_meta, count_params
+from cnnzoo.registry import get_model_spec
 
 WITH_REFERENCE = [n for n in cnnzoo.list_models() if "params_m" in get_model_spec(n).reference]
 # Xie et al. 2017 list ResNeXt-29 16x64d as 68.1M; the exact count (68,155,210) rounds to 68.2M, so the

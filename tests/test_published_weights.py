@@ -7,7 +7,7 @@ import pytest
 
 from cnnzoo.engine import evaluate
 from cnnzoo.hub.index import load_index
-from cnnzoo.hub.schema import entry_problems
+from cnnzoo.hub.index.schema import entry_problems
 
 from conftest import require_data
 

@@ -8,8 +8,8 @@ import cnnzoo
 from cnnzoo.cli import main
 from cnnzoo.engine import evaluate
 from cnnzoo.hub.index import load_index
-from cnnzoo.hub.io import sha256_file
-from cnnzoo.hub.schema import entry_problems
+from cnnzoo.hub.files.io import sha256_file
+from cnnzoo.hub.index.schema import entry_problems
 
 
 def test_register_tiny_run(tmp_path, monkeypatch, capsys):

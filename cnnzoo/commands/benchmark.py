@@ -29,7 +29,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from cnnzoo.bench import BenchConfig, run_benchmark
+    from cnnzoo.deploy.benchmark import BenchConfig, run_benchmark
 
     cfg = BenchConfig(model=args.model, compare=None if args.compare == "none" else args.compare, mode=args.mode,
                       batch=args.batch, img_size=args.img_size, device=args.device,

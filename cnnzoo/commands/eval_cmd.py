@@ -20,7 +20,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from cnnzoo import create_model
+    from cnnzoo.factory import create_model
     from cnnzoo.engine import evaluate
 
     model = create_model(args.model, pretrained=args.weights or True)

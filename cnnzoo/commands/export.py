@@ -14,12 +14,12 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import cnnzoo
-    from cnnzoo._registry import split_model_name_tag
-    from cnnzoo.export import export_model
+    from cnnzoo.factory import create_model
+    from cnnzoo.deploy.export import export_model
+    from cnnzoo.registry import split_model_name_tag
 
     _, tag = split_model_name_tag(args.model)
-    model = cnnzoo.create_model(args.model, pretrained=tag is not None, num_classes=args.num_classes)
+    model = create_model(args.model, pretrained=tag is not None, num_classes=args.num_classes)
     extra = dict(opset=args.opset, dynamo=args.dynamo) if args.format == "onnx" else {}
     path = export_model(model, args.out, args.format, img_size=args.img_size, optimize=args.optimize, **extra)
     size_mb = path.stat().st_size / 2 ** 20

@@ -53,7 +53,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from cnnzoo.finetune_recipe import finetune
+    from cnnzoo.finetune import finetune
 
     pretrained = False if args.scratch else (args.weights or True)
     engine = {key: getattr(args, key) for key, _ in ENGINE_FLAGS.values() if getattr(args, key) is not None}

@@ -12,9 +12,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from cnnzoo._registry import split_model_name_tag
     from cnnzoo.errors import InvalidArgumentError
-    from cnnzoo.hub import imagenet
+    from cnnzoo.hub.importers import imagenet
+    from cnnzoo.registry import split_model_name_tag
 
     if args.list:
         for name in imagenet.importable_names():

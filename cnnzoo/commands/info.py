@@ -10,9 +10,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import cnnzoo
+    from cnnzoo.factory import model_info
 
-    info = cnnzoo.model_info(args.name)
+    info = model_info(args.name)
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0

@@ -11,9 +11,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import cnnzoo
+    from cnnzoo.factory import list_models
+    from cnnzoo.registry import list_families
 
-    names = cnnzoo.list_families() if args.families else cnnzoo.list_models(
+    names = list_families() if args.families else list_models(
         args.pattern, pretrained=args.pretrained, family=args.family, size=args.size)
     for name in names:
         print(name)

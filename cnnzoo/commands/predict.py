@@ -13,7 +13,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from cnnzoo import create_model
+    from cnnzoo.factory import create_model
     from cnnzoo.engine.predict import predict
 
     model = create_model(args.model, pretrained=args.weights or True)

@@ -16,7 +16,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from cnnzoo.hub.publish import FILES, publish
+    from cnnzoo.hub.publishing.publish import FILES, publish
 
     result = publish(args.name, args.repo_id, dry_run_dir=args.dry_run, weights_path=args.weights,
                      private=args.private, token=args.token, update_index=not args.no_update_index)

@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..engine.evaluate import evaluate_weight_file
+from ..hub.publishing.register_run import register_run
+
 
 def add_arguments(p) -> None:
     p.add_argument("run_dir", help="a finished `cnnzoo train` run directory (summary.json, model.safetensors)")
@@ -17,9 +20,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from cnnzoo.hub.register_run import register_run
-
     entry = register_run(Path(args.run_dir), args.tag, recipe=args.recipe, weights_dir=args.weights_dir,
-                         docs_dir=args.docs_dir, data=args.data, default=args.default, notes=args.notes)
+                         docs_dir=args.docs_dir, data=args.data, default=args.default, notes=args.notes,
+                         evaluate_weight=evaluate_weight_file)
     print(json.dumps({k: entry[k] for k in ("architecture", "tag", "file", "sha256", "metrics")}, indent=2))
     return 0

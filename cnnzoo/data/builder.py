@@ -8,9 +8,15 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError, DataNotFoundError
+from .batch_aug import BatchAugment, Normalize
+from .cache import load_or_build
 from .folder import FolderIndex, find_split, list_splits, scan_folder
+from .folder_loader import folder_loader
+from .images import is_image_file
 from .named import DATASETS, resolve_dataset
 from .split import carve_validation
+from .tensor_loader import TensorLoader
+from .transforms import eval_transform, train_transform
 
 TENSOR_PATH_MAX_SIDE = 64  # "auto" decodes datasets of images up to this size into the tensor cache
 
@@ -60,8 +66,6 @@ def _choose_loader(kind: str, index: FolderIndex, image_size: int | None) -> str
 
 
 def _holds_class_folders(root: Path) -> bool:
-    from .images import is_image_file
-
     return any(f.is_file() and is_image_file(f) for d in root.iterdir() if d.is_dir() for f in d.iterdir())
 
 
@@ -117,10 +121,6 @@ def build_data(cfg, data_cfg: dict, *, rank: int = 0, world_size: int = 1, devic
     for split, index in indexes.items():
         training = split == "train"
         if kind == "tensor":
-            from .batch_aug import BatchAugment, Normalize
-            from .cache import load_or_build
-            from .tensor_loader import TensorLoader
-
             images, labels = load_or_build(index, size=cfg.image_size)
             if split == "train":
                 data_cfg["input_size"] = (3, *images.shape[-2:])
@@ -129,9 +129,6 @@ def build_data(cfg, data_cfg: dict, *, rank: int = 0, world_size: int = 1, devic
                                   augment=aug if training else None,
                                   transform=Normalize(data_cfg["mean"], data_cfg["std"]), **common)
         else:
-            from .folder_loader import folder_loader
-            from .transforms import eval_transform, train_transform
-
             tf = train_transform(data_cfg, cfg.randaugment, hflip=cfg.hflip) if training else eval_transform(data_cfg)
             loader = folder_loader(index, tf, cfg.batch_size, shuffle=training, drop_last=training,
                                    workers=cfg.workers, **common)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataNotFoundError
-from .paths import data_root
+from .download import download_cifar10
+from .paths import cache_dir, data_root
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,6 @@ def sample_dir() -> Path:
     """
     import tarfile
     import tempfile
-
-    from .paths import cache_dir
 
     stat = SAMPLE_ARCHIVE.stat()
     target = cache_dir() / "sample" / f"cifar10-{stat.st_size}-{int(stat.st_mtime)}"
@@ -92,8 +91,6 @@ def resolve_dataset(spec: str | os.PathLike, download: bool = True) -> tuple[Pat
         if (root / folder).is_dir():
             return root / folder, named.name
     if text == "cifar10" and download:
-        from .download import download_cifar10
-
         return download_cifar10(root / "cifar10"), named.name
     tried = ", ".join(str(root / f) for f in named.folders)
     raise DataNotFoundError(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .io import atomic_write_text
 
 RECIPES_DIR = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -182,7 +183,5 @@ def build_config(*sources: dict | str | Path | None, **overrides) -> TrainConfig
 
 def save_config(cfg: TrainConfig, path: str | Path) -> None:
     import yaml
-
-    from .io import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))

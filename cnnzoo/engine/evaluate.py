@@ -7,7 +7,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..data import build_data
+from ..errors import DataError
+from ..factory import create_model
+from .config import TrainConfig
 from .distributed import DistInfo
+from .io import atomic_write_text
 from .metrics import ClassificationMeter
 from .precision import Precision, resolve_device, resolve_precision
 
@@ -38,10 +43,6 @@ def evaluate(model: str | nn.Module, data: str, split: str | None = None, *, bat
              out: str | Path | None = None, loader: str = "auto", workers: int = 2, skip_bad: bool = False) -> dict:
     """Evaluate a weight (``"resnet20.cifar10"``, a path) or a model on a dataset split (default: the dataset's
     evaluation split). With ``out``, writes ``eval_<split>.json`` and ``confusion_<split>.png`` there."""
-    from .. import create_model
-    from ..data import build_data
-    from .config import TrainConfig
-
     if isinstance(model, str):
         model = create_model(model, pretrained=True)
     cfg_model = getattr(model, "pretrained_cfg", {}) or {}
@@ -58,8 +59,7 @@ def evaluate(model: str | nn.Module, data: str, split: str | None = None, *, bat
     result = evaluate_loader(model, bundle.test, prec, len(bundle.classes), bundle.classes, tta=tta)
     result.update(split=bundle.test_split, dataset=bundle.name, tta=tta, precision=prec.name)
     if out is not None:
-        from .io import atomic_write_text
-        from .runlog import plot_confusion
+        from .runlog import plot_confusion  # matplotlib, only when a plot is asked for
 
         out = Path(out)
         atomic_write_text(out / f"eval_{bundle.test_split}.json", json.dumps(result, indent=2))
@@ -68,7 +68,10 @@ def evaluate(model: str | nn.Module, data: str, split: str | None = None, *, bat
     return result
 
 
-def raise_mismatch(labels, classes) -> None:
-    from ..errors import DataError
+def evaluate_weight_file(arch: str, path: str | Path, data: str, split: str | None = None) -> dict:
+    """The fp32 CPU evaluation that publishing records: ``path`` loaded (and verified) as ``arch``."""
+    return evaluate(create_model(arch, pretrained=Path(path)), data, split, precision="fp32", device="cpu")
 
+
+def raise_mismatch(labels, classes) -> None:
     raise DataError(f"the weight's labels {list(labels)} are not the dataset's classes {classes}")

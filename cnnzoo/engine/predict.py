@@ -6,15 +6,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..data.images import load_rgb
+from ..data.transforms import eval_transform
 from ..errors import InvalidArgumentError
 
 
 @torch.no_grad()
 def predict(model: nn.Module, images: list[str | Path], topk: int = 5, batch_size: int = 64) -> list[dict]:
     """``[{"image": path, "topk": [(label, probability), ...]}, ...]`` for each image file."""
-    from ..data.images import load_rgb
-    from ..data.transforms import eval_transform
-
     cfg = dict(getattr(model, "pretrained_cfg", {}) or {})
     labels = list(cfg.get("labels") or [str(i) for i in range(model.num_classes)])
     if not isinstance(topk, int) or topk < 1:

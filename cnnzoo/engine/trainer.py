@@ -12,7 +12,11 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from ..data import build_data
 from ..errors import ConfigError, TrainingError
+from ..factory import create_model
+from ..hub.files.io import save_weights
+from ..registry import get_model_spec
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint, set_rng_state
 from .config import TrainConfig, build_config, save_config
 from .distributed import DistInfo, all_reduce_sum, barrier, cleanup, init_distributed
@@ -43,13 +47,6 @@ def _unwrap(model: nn.Module) -> nn.Module:
     return getattr(model, "module", model)  # DistributedDataParallel
 
 
-def _save_weights(state_dict: dict, path: Path, metadata: dict) -> str:
-    """model.safetensors with the header metadata a loose file needs; returns its sha256."""
-    from ..hub.io import save_weights
-
-    return save_weights(state_dict, path, metadata)
-
-
 class _Progress:
     """tqdm bar on the main process (quiet when stderr is not a terminal)."""
 
@@ -68,8 +65,6 @@ class _Progress:
 
 
 def _build_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
-    from .. import create_model
-
     kwargs = dict(num_classes=num_classes, drop_rate=cfg.drop_rate, drop_path_rate=cfg.drop_path_rate)
     if cfg.act_layer:
         kwargs["act_layer"] = cfg.act_layer
@@ -78,8 +73,6 @@ def _build_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
 
 def _model_data_cfg(cfg: TrainConfig, model: nn.Module | None = None) -> dict:
     """Input size, mean, std, crop and interpolation: a prebuilt model's own (its weight's) over the registry's."""
-    from .._registry import get_model_spec
-
     spec_cfg = get_model_spec(cfg.model).default_cfg()
     own = getattr(model, "pretrained_cfg", None) or {}
     return {k: own[k] if own.get(k) is not None else spec_cfg[k] for k in DATA_KEYS}
@@ -112,8 +105,6 @@ def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = 
 
 def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module | None = None,
            group_fn: Callable | None = None, callbacks: tuple = ()) -> dict:
-    from ..data import build_data
-
     t_start = time.time()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -318,7 +309,7 @@ def _finish(cfg, info, out, model, ema, data, precision, log, last, t_start) -> 
                     std=list(data.data_cfg["std"]), crop_pct=data.data_cfg.get("crop_pct"),
                     interpolation=data.data_cfg.get("interpolation"), dataset=data.name)
     state = {k: v.detach().cpu().contiguous() for k, v in final.state_dict().items()}
-    summary["sha256"] = _save_weights(state, out / "model.safetensors", metadata)
+    summary["sha256"] = save_weights(state, out / "model.safetensors", metadata)
     if data.test is not None:
         plot_confusion(test["confusion"], data.classes, out / "confusion.png",
                        f"{cfg.model} on {data.name} {data.test_split}: top-1 {test['top1']:.2f}%")

@@ -5,14 +5,15 @@ from pathlib import Path
 
 from torch import nn
 
+from ..engine.runlog import _savefig
+from ..layers.trainable_act import TAct
+
 RECORD_KEY = "act_params"  # {layer name: [a, b]} in each metrics.jsonl epoch record
 
 
 def trainable_act_values(model: nn.Module) -> dict[str, list[float]]:
     """``{layer: [a, b]}`` for every TAct / mTAct layer: the raw parameters (mTAct uses their squares);
     per-channel layers give their channel means."""
-    from ..layers.trainable_act import TAct
-
     out = {}
     for name, module in model.named_modules():
         if isinstance(module, TAct) and not module.has_uninitialized_params():
@@ -39,8 +40,6 @@ def plot_act_params(records: list[dict], path: Path, title: str = "") -> bool:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ..engine.runlog import _savefig
 
     layers = list(epochs[-1][RECORD_KEY])
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
@@ -79,8 +78,6 @@ def plot_final_act_params(runs: list[tuple[str, str, float, list[dict]]], path: 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ..engine.runlog import _savefig
 
     models = list(dict.fromkeys(k[0] for k in finals))
     fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False)

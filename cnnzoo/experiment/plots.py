@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.runlog import _savefig
+
 COLORS = {"relu": "tab:blue", "swish": "tab:orange", "silu": "tab:orange", "mish": "tab:green",
           "tact": "tab:red", "mtact": "tab:purple", "gelu": "tab:brown", "relu6": "tab:cyan",
           "tact_channel": "tab:pink", "mtact_channel": "tab:olive"}
@@ -40,8 +42,6 @@ def plot_error_curves(entries: list[dict], path: Path, ylabel: str = "validation
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
-
-    from ..engine.runlog import _savefig
 
     models = list(dict.fromkeys(k[0] for k in panels))
     cols = max(sum(k[0] == m for k in panels) for m in models)

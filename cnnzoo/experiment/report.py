@@ -5,7 +5,11 @@ import math
 import shutil
 from pathlib import Path
 
+from ..engine.io import atomic_write_text
+from ..engine.runlog import MetricsLog
 from ..errors import ConfigError
+from .act_params import plot_final_act_params
+from .plots import plot_error_curves
 from .results import aggregate, write_results
 from .runner import RUNS_DIR, load_record
 from .spec import ExperimentSpec, parse_spec
@@ -71,8 +75,6 @@ def reading(entries: list[dict], metric: str = "test_top1") -> list[str]:
 
 
 def _run_records(spec: ExperimentSpec, out: Path) -> list[tuple]:
-    from ..engine.runlog import MetricsLog
-
     runs = []
     for cell in spec.cells:
         run_dir = out / RUNS_DIR / cell.cell_id
@@ -91,10 +93,6 @@ def _hardware_and_time(rows: list[dict]) -> tuple[str, float]:
 def write_report(out: str | Path, page: str | Path | None = None) -> dict:
     """``<out>/summary.csv``, ``<out>/plots/*.png`` and ``<out>/report.md``; with ``page``, also that Markdown
     page with its figures copied beside it (``<page dir>/img/``). Returns the paths written."""
-    from ..engine.io import atomic_write_text
-    from .act_params import plot_final_act_params
-    from .plots import plot_error_curves
-
     out = Path(out)
     spec = spec_of_folder(out)
     rows = write_results(spec, out)

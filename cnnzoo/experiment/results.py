@@ -8,7 +8,10 @@ import statistics
 from functools import lru_cache
 from pathlib import Path
 
-from .runner import RUNS_DIR, run_status
+from ..engine.io import atomic_write_text
+from ..engine.runlog import MetricsLog
+from ..factory import build_on_meta
+from .folder import RUNS_DIR, run_status
 from .spec import CURVE_METRIC, ExperimentSpec
 
 CSV_FIELDS = ("cell_id", "model", "activation", "optimizer", "lr", "seed", "status", "epochs_done",
@@ -20,16 +23,12 @@ def count_model_params(model: str, activation: str, num_classes: int) -> int:
     """Trainable parameters, built on the meta device (lazy per-channel coefficients count as 0)."""
     from torch.nn.parameter import UninitializedParameter
 
-    from .._factory import build_on_meta
-
     net = build_on_meta(model, act_layer=activation, num_classes=num_classes)
     return sum(p.numel() for p in net.parameters() if not isinstance(p, UninitializedParameter))
 
 
 def read_run(run_dir: Path) -> dict:
     """The per-epoch curve and the figures of one run directory (empty values for a run not started)."""
-    from ..engine.runlog import MetricsLog
-
     epochs = [r for r in MetricsLog(run_dir / "metrics.jsonl").records() if r.get("kind") == "epoch"]
     curve = [(r["epoch"], r[CURVE_METRIC]) for r in epochs if r.get(CURVE_METRIC) is not None]
     summary = {}
@@ -72,8 +71,6 @@ def summary_csv(rows: list[dict]) -> str:
 
 
 def write_results(spec: ExperimentSpec, out: str | Path) -> list[dict]:
-    from ..engine.io import atomic_write_text
-
     rows = collect(spec, out)
     atomic_write_text(Path(out) / "summary.csv", summary_csv(rows))
     return rows

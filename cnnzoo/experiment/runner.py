@@ -15,39 +15,16 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..engine import train
+from ..engine.io import atomic_write_text
+from ..engine.runlog import MetricsLog
 from ..errors import CnnzooError, ConfigError, TrainingError
+from ..layers.tact_fused import set_tact_fused
+from .act_params import ActParamsLogger, plot_act_params
+from .folder import (FAILED_FILE, IGNORED_CONFIG_KEYS, REPLACED_DIR, RUNS_DIR, SPEC_FILE,  # noqa: F401
+                     ResultsFolderError, load_record, run_status)
+from .results import write_results
 from .spec import ExperimentSpec
-
-SPEC_FILE = "experiment.json"
-RUNS_DIR = "runs"
-REPLACED_DIR = "replaced"
-FAILED_FILE = "failed.json"
-# the results folder may move; threads change speed, not results (a run may resume under another --jobs)
-IGNORED_CONFIG_KEYS = ("out", "threads")
-
-
-class ResultsFolderError(CnnzooError, OSError):
-    """A results folder that cannot be written (permissions, disk full) or that is not an experiment folder."""
-
-
-def run_status(run_dir: Path) -> str:
-    if (run_dir / "summary.json").is_file():
-        return "finished"
-    if (run_dir / FAILED_FILE).is_file():
-        return "failed"
-    if (run_dir / "checkpoint.pt").is_file():
-        return "interrupted"
-    return "new"
-
-
-def load_record(out: Path) -> dict | None:
-    path = Path(out) / SPEC_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ResultsFolderError(f"cannot read {path}: {exc}") from exc
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -63,8 +40,6 @@ def _differences(old: dict, new: dict) -> list[str]:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from ..engine.io import atomic_write_text
-
     atomic_write_text(path, json.dumps(data, indent=2, default=str))
 
 
@@ -140,16 +115,10 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False
 
     ``shard=(k, n)`` trains only every n-th cell starting at the k-th, so n processes can share a grid;
     ``threads`` overrides the torch threads of every run (one each when processes share the cores)."""
-    from ..engine import train
-    from .act_params import ActParamsLogger
-    from .results import write_results
-
     out = Path(out)
     prepare_folder(spec, out, force, command)
     train_fn = train_fn or train
     if spec.fused_tact:
-        from ..layers.tact_fused import set_tact_fused
-
         set_tact_fused(True)
     actions = []
     k, n = shard
@@ -197,9 +166,6 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False
 
 
 def _after_run(run_dir: Path, cell) -> None:
-    from ..engine.runlog import MetricsLog
-    from .act_params import plot_act_params
-
     try:
         plot_act_params(MetricsLog(run_dir / "metrics.jsonl").records(), run_dir / "act_params.png",
                         f"{cell.cell_id}: learned a, b per layer")

@@ -14,7 +14,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..engine.config import TrainConfig, build_config, find_recipe, load_yaml
 from ..errors import ConfigError, UnknownActivationError
+from ..layers.activations import MODEL_ACTIVATIONS
+from ..registry import get_model_spec
 
 TOP_KEYS = ("name", "description", "base", "models", "activations", "lrs", "optimizers", "seeds", "fused_tact")
 MODEL_KEYS = ("model", "lrs", "optimizers")
@@ -55,8 +58,6 @@ class ExperimentSpec:
 
     def train_config(self, cell: Cell, run_dir: Path):
         """The resolved TrainConfig of a cell (base, then the model's overrides, then the grid's keys)."""
-        from ..engine.config import build_config
-
         return build_config(self.base, dict(cell.overrides), model=cell.model, act_layer=cell.activation,
                             optimizer=cell.optimizer, lr=cell.lr, seed=cell.seed, out=str(run_dir))
 
@@ -86,8 +87,6 @@ def _check_keys(mapping: dict, valid: tuple, where: str) -> None:
 
 
 def _check_activation(name) -> str:
-    from ..layers.activations import MODEL_ACTIVATIONS
-
     key = str(name).lower().replace("-", "_")
     if key not in MODEL_ACTIVATIONS:
         raise UnknownActivationError(f"unknown activation {name!r} in the grid; valid: {', '.join(MODEL_ACTIVATIONS)}")
@@ -106,8 +105,6 @@ def _check_numbers(values: list, key: str, kind: type, where: str) -> list:
 
 
 def _model_entries(raw: dict, where: str) -> list[dict]:
-    from .._registry import get_model_spec
-
     entries = []
     for item in _listed_models(raw.get("models"), where):
         entry = {"model": item} if isinstance(item, str) else dict(item)
@@ -132,8 +129,6 @@ def _listed_models(value, where: str) -> list:
 
 
 def _check_train_keys(values: dict, where: str) -> None:
-    from ..engine.config import TrainConfig, build_config
-
     for key in values:
         if key in GRID_KEYS:
             raise ConfigError(f"{where}: {key!r} is set by the grid for every cell; use models / activations / "
@@ -189,13 +184,9 @@ def parse_spec(raw: dict, where: str = "the experiment") -> ExperimentSpec:
 
 def find_experiment(name: str | Path) -> Path:
     """A grid file path, or one shipped in ``cnnzoo/recipes/experiments`` (``activations_cifar10``)."""
-    from ..engine.config import find_recipe
-
     return find_recipe(name, "experiments", what="experiment config")
 
 
 def load_spec(name: str | Path) -> ExperimentSpec:
-    from ..engine.config import load_yaml
-
     path = find_experiment(name)
     return parse_spec(load_yaml(path), str(path))

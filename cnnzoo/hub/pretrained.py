@@ -15,10 +15,13 @@ from pathlib import Path
 from torch import nn
 
 from ..errors import WeightIntegrityError
-from . import index as _index
 from .adapt import adapt_input_conv, classifier_mismatch, drop_classifier, first_conv_key
-from .io import load_tensors, read_metadata, sha256_file, tensor_shapes, verify_sha256
-from .resolve import locate, locate_explicit
+from .catalog import default_tag, unknown_tag_error
+from .files.io import load_tensors, read_metadata, sha256_file, tensor_shapes, verify_sha256
+from .files.resolve import locate, locate_explicit
+from .importers import imagenet
+from .importers.convert import check_keys
+from .index.store import get_entry
 
 logger = logging.getLogger("cnnzoo")
 
@@ -94,15 +97,13 @@ def _num_classes(path: Path, metadata: dict, entry: dict | None) -> int:
 
 def _indexed(arch: str, tag: str) -> tuple[dict | None, Path | None, str]:
     """Index entry (or imported ImageNet cache entry) for ``arch.tag``, plus its file when already located."""
-    entry = _index.get_entry(f"{arch}.{tag}")
+    entry = get_entry(f"{arch}.{tag}")
     if entry is not None:
         return entry, None, ""
-    from . import imagenet
-
     if imagenet.is_importable(arch, tag):
         path, entry = imagenet.ensure_imported(arch, tag)
         return entry, path, "cnnzoo cache (imported)"
-    raise _index.unknown_tag_error(arch, tag)
+    raise unknown_tag_error(arch, tag)
 
 
 def resolve_weights(arch: str, tag: str | None = None, path: str | os.PathLike | None = None) -> Weights:
@@ -113,14 +114,14 @@ def resolve_weights(arch: str, tag: str | None = None, path: str | os.PathLike |
     """
     entry = None
     if path is not None:
-        if tag is not None and _index.get_entry(f"{arch}.{tag}") is not None:
-            entry = _index.get_entry(f"{arch}.{tag}")
+        if tag is not None and get_entry(f"{arch}.{tag}") is not None:
+            entry = get_entry(f"{arch}.{tag}")
         located = locate_explicit(path, filename=(entry or {}).get("file"))
         file, source = located.path, located.source
     else:
-        tag = tag or _index.default_tag(arch)
+        tag = tag or default_tag(arch)
         if tag is None:
-            raise _index.unknown_tag_error(arch, None)
+            raise unknown_tag_error(arch, None)
         entry, file, source = _indexed(arch, tag)
         if file is None:
             located = locate(entry["file"], entry.get("hf_repo_id"), entry.get("hf_filename"),
@@ -145,8 +146,6 @@ def load_weights(model: nn.Module, weights: Weights | str | os.PathLike) -> Load
     conv trained on other input channels is adapted (summed for 1, repeated and scaled for more). Anything
     else that does not fit is an error listing the missing, unexpected and wrongly shaped keys.
     """
-    from .convert import check_keys
-
     if not isinstance(weights, Weights):
         arch = (getattr(model, "pretrained_cfg", None) or {}).get("architecture")
         weights = resolve_weights(arch, path=weights) if arch else _loose(weights)

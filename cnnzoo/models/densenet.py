@@ -14,7 +14,7 @@ from typing import Sequence
 
 from torch import nn
 
-from .._registry import reference as _ref, register_model
+from ..registry import reference as _ref, register_model
 from ..errors import InvalidArgumentError
 from ..layers.activations import ActSpec
 from ..layers.conv_norm_act import ConvNormAct, NormAct

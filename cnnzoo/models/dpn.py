@@ -28,7 +28,7 @@ from typing import Sequence
 
 from torch import nn
 
-from .._registry import reference as _ref, register_model
+from ..registry import reference as _ref, register_model
 from ..layers.activations import ActSpec
 from ..layers.conv_norm_act import ConvNormAct, NormAct
 from ..layers.drop import drop_path_rates

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .._registry import register_model
+from ..registry import register_model
 from ..errors import InvalidArgumentError
 from ..layers.activations import ActSpec
 from ._skeleton import ZooModel

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from torch import nn
 
-from .._registry import register_model
+from ..registry import register_model
 from ..layers.activations import ActSpec
 from ..layers.conv_norm_act import ConvNormAct
 from ..layers.drop import drop_path_rates

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import cnnzoo
-from cnnzoo._factory import build_on_meta, count_macs, count_params
-from cnnzoo._registry import get_model_spec
+from cnnzoo.factory import build_on_meta, count_macs, count_params
+from cnnzoo.registry import get_model_spec
 
 OUT = Path(__file__).resolve().parents[1] / "architectures.md"
 

