@@ -13,13 +13,12 @@ import torch
 
 from ...errors import UnknownModelError, WeightIntegrityError
 from .converters import densenet, dpn, efficientnet, mobilenetv2, resnet  # noqa: F401  (each fills the table)
-from .equivalence import _TABLE, Equivalent, Rules, register_equivalent  # noqa: F401  (the table's API, here too)
+from .equivalence import Equivalent, Rules, all_equivalents, register_equivalent  # noqa: F401  (the table's API)
 
 
 def equivalents(arch: str | None = None, library: str | None = None) -> list[Equivalent]:
     """Every (cnnzoo arch, library, name) triple, optionally filtered."""
-    rows = [e for es in _TABLE.values() for e in es]
-    return [e for e in rows if (arch is None or e.arch == arch) and (library is None or e.library == library)]
+    return [e for e in all_equivalents() if (arch is None or e.arch == arch) and (library is None or e.library == library)]
 
 
 def find_equivalent(arch: str, library: str | None = None) -> Equivalent:

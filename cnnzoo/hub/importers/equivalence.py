@@ -31,3 +31,8 @@ def register_equivalent(arch: str, library: str, name: str, rules: Rules, post=N
     if library not in ("timm", "torchvision"):
         raise ValueError(f"library must be 'timm' or 'torchvision', got {library!r}")
     _TABLE.setdefault(arch, []).append(Equivalent(arch, library, name, rules, post, kwargs))
+
+
+def all_equivalents() -> list[Equivalent]:
+    """Every registered row, in registration order."""
+    return [e for rows in _TABLE.values() for e in rows]
