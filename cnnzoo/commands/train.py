@@ -23,6 +23,9 @@ def add_arguments(p) -> None:
     src.add_argument("--recipe", help="a recipe shipped with cnnzoo (e.g. cifar10_resnet20) or a YAML path")
     p.add_argument("--out", help="run directory (default runs/<model>-<data>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--resume-state", dest="resume_state", metavar="DIR",
+                   help="also keep a committable, sha256-checked resume state in DIR (e.g. resume/resnet20.cifar10); "
+                        "with --resume on a machine without the run folder, the run continues from it")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in an --out that already holds a run (its checkpoint and log are replaced)")
     for flag, (key, typ) in FLAGS.items():
@@ -44,9 +47,11 @@ def run(args) -> int:
     from cnnzoo.engine.config import parse_set
 
     base = find_recipe(args.recipe) if args.recipe else args.config
+    if args.resume and base is None:  # continue with the run's own settings
+        base = _saved_config(args.out, args.resume_state)
     overrides = {key: getattr(args, key) for key, _ in FLAGS.values()}
     overrides.update(model=args.model, data=args.data, out=args.out, ema=args.ema, compile=args.compile,
-                     tta=args.tta, skip_bad=args.skip_bad)
+                     tta=args.tta, skip_bad=args.skip_bad, resume_state=args.resume_state)
     overrides.update(parse_set(args.set_items))
     cfg = build_config(base, **overrides)
     if args.overwrite and not args.resume and cfg.out:
@@ -57,9 +62,21 @@ def run(args) -> int:
     return 0
 
 
+def _saved_config(out: str | None, resume_state: str | None) -> dict | None:
+    """The config a run was started with: its run folder's config.yaml, else its resume state's manifest."""
+    from cnnzoo.engine.config import load_yaml
+    from cnnzoo.engine.resume_state import read_manifest
+
+    if out and (Path(out) / "config.yaml").is_file():
+        return load_yaml(Path(out) / "config.yaml")
+    if resume_state:
+        return read_manifest(resume_state)["config"]
+    return None
+
+
 def _clear_run(out: Path) -> None:
     """Remove what a previous run left that a new one would not simply overwrite."""
     from cnnzoo.engine.checkpoint import CHECKPOINT_NAME
 
-    for name in (CHECKPOINT_NAME, "metrics.jsonl", "summary.json"):
+    for name in (CHECKPOINT_NAME, CHECKPOINT_NAME + ".sha256", "metrics.jsonl", "summary.json"):
         (out / name).unlink(missing_ok=True)

@@ -68,6 +68,7 @@ class TrainConfig:
     tta: bool = False  # horizontal-flip test-time augmentation in the final evaluation
     log_every: int = 50  # steps between metric lines in the JSONL
     tag: str | None = None  # weight tag written into model.safetensors (default: the dataset name)
+    resume_state: str | None = None  # also keep a committable resume state here (see docs/training.md)
     extra: dict = field(default_factory=dict)  # free-form notes, saved with the run
 
     @classmethod
@@ -179,6 +180,17 @@ def build_config(*sources: dict | str | Path | None, **overrides) -> TrainConfig
     _check_keys(layer, "the overrides")
     values.update(layer)
     return TrainConfig(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+# keys a resumed run may change: where and how fast it runs, not what it computes
+RESUMABLE_CHANGES = ("out", "data", "device", "threads", "workers", "log_every", "resume_state", "compile", "extra")
+
+
+def resume_changes(saved: dict, cfg: TrainConfig) -> list[str]:
+    """``["lr: 0.1 -> 0.2", ...]``: settings of ``cfg`` that differ from the run's saved config."""
+    now = cfg.to_dict()
+    return [f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in now
+            if k not in RESUMABLE_CHANGES and k in saved and saved[k] != now[k]]
 
 
 def save_config(cfg: TrainConfig, path: str | Path) -> None:

@@ -18,13 +18,14 @@ from ..factory import create_model
 from ..hub.files.io import save_weights
 from ..registry import get_model_spec
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint, set_rng_state
-from .config import TrainConfig, build_config, save_config
+from .config import TrainConfig, build_config, resume_changes, save_config
 from .distributed import DistInfo, all_reduce_sum, barrier, cleanup, init_distributed
 from .ema import ModelEma
 from .evaluate import evaluate_loader
 from .io import atomic_write_text
 from .optim import create_optimizer, create_scheduler
 from .precision import resolve_device, resolve_precision
+from .resume_state import restore_run, write_resume_state
 from .runlog import MetricsLog, hardware, plot_confusion, plot_curves
 
 DATA_KEYS = ("input_size", "mean", "std", "crop_pct", "interpolation")
@@ -118,6 +119,9 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
 
     out = Path(cfg.out) if cfg.out else default_run_dir(cfg)
     ckpt_path = out / CHECKPOINT_NAME
+    if resume and not ckpt_path.exists() and cfg.resume_state and info.is_main:
+        restore_run(cfg.resume_state, out)  # carried on from another machine: the committed state
+    barrier(info)
     if ckpt_path.exists() and not resume:
         raise ConfigError(f"{out} already holds a run ({ckpt_path}); pass resume=True / --resume to continue it "
                           f"or choose another out directory")
@@ -144,6 +148,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
     start_epoch = 0
     if resume:
         state = load_checkpoint(ckpt_path)
+        _check_resumable(state, cfg, ckpt_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -199,16 +204,31 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
         last = record
         if info.is_main:
             log.write(record)
-            save_checkpoint(ckpt_path, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                            scheduler=scheduler.state_dict(), scaler=scaler.state_dict(),
-                            ema=ema.state_dict() if ema is not None else None, epoch=epoch + 1,
-                            elapsed_s=time.time() - t_start,
-                            config=cfg.to_dict())
+            saved = save_checkpoint(ckpt_path, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                                    scheduler=scheduler.state_dict(), scaler=scaler.state_dict(),
+                                    ema=ema.state_dict() if ema is not None else None, epoch=epoch + 1,
+                                    elapsed_s=time.time() - t_start,
+                                    config=cfg.to_dict())
+            if cfg.resume_state:
+                write_resume_state(cfg.resume_state, saved, out / "metrics.jsonl")
             plot_curves(log.records(), out)
             print(_epoch_line(record, cfg.epochs), flush=True)
         barrier(info)
 
     return _finish(cfg, info, out, model, ema, data, precision, log, last, t_start)
+
+
+def _check_resumable(state: dict, cfg: TrainConfig, ckpt_path: Path) -> None:
+    """A checkpoint continues only the run that wrote it: same settings, an epoch inside the run."""
+    epoch = state.get("epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 < epoch <= cfg.epochs:
+        raise TrainingError(f"checkpoint {ckpt_path} claims epoch {epoch!r}, outside this run's 1..{cfg.epochs}; "
+                            f"it belongs to another run: start afresh with --overwrite")
+    changed = resume_changes(state.get("config") or {}, cfg)
+    if changed:
+        raise ConfigError(f"resuming {ckpt_path.parent} with settings that differ from the run's own "
+                          f"({'; '.join(changed)}); resume with the run's settings (drop these options) or "
+                          f"start a new run in another --out")
 
 
 def _train_one_epoch(train_model, model, loader, optimizer, scheduler, scaler, ema, criterion, mixup, precision,

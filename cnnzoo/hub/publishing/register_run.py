@@ -104,4 +104,11 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
     for item in ("metrics.jsonl", "loss.png", "accuracy.png", "confusion.png", "config.yaml", "summary.json"):
         if (run_dir / item).is_file():
             shutil.copyfile(run_dir / item, docs_run / item)
+    _drop_resume_state(config.get("resume_state"))
     return entry
+
+
+def _drop_resume_state(folder: str | None) -> None:
+    """A published weight no longer needs the committed state its run was carried on with."""
+    if folder and (Path(folder) / "manifest.json").is_file():
+        shutil.rmtree(folder)
