@@ -6,30 +6,52 @@ bf16 autocast, channels_last, batch 128 at 32 px, SGD step, one torch thread (as
 both sides warm up (the compiled one compiles), then 3 interleaved rounds of 3 steps; medians. Used to decide
 which recipes set ``compile: true``.
 """
-import time, torch, cnnzoo, statistics, sys
-torch.set_num_threads(1)
-arch = sys.argv[1]
-def mk(compiled):
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+from harness import interleave, set_threads
+
+import cnnzoo
+
+
+def train_step(arch: str, batch: int, compiled: bool):
+    """One bf16-autocast SGD step of ``arch`` on a fixed channels_last batch, eager or compiled."""
     torch.manual_seed(0)
-    m = cnnzoo.create_model(arch).train()
-    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
-    f = torch.compile(m) if compiled else m
-    return f, opt
-x = torch.randn(128,3,32,32).contiguous(memory_format=torch.channels_last); y = torch.randint(0,10,(128,))
-def step(f,opt):
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        loss = torch.nn.functional.cross_entropy(f(x).float(), y)
-    loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-sides = {k: mk(k) for k in (False, True)}
-t=time.time()
-for k,(f,o) in sides.items():
-    for _ in range(2): step(f,o)
-print("warmup+compile", round(time.time()-t,1), flush=True)
-res={False:[],True:[]}
-for r in range(3):
-    for k,(f,o) in sides.items():
-        t=time.perf_counter()
-        for _ in range(3): step(f,o)
-        res[k].append((time.perf_counter()-t)/3)
-e, c = statistics.median(res[False]), statistics.median(res[True])
-print(arch, "eager ms", round(e*1000), "compiled ms", round(c*1000), "speedup", round(e/c,2))
+    model = cnnzoo.create_model(arch).train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    forward = torch.compile(model) if compiled else model
+    x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = torch.nn.functional.cross_entropy(forward(x).float(), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    return step
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("arch")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=3, help="steps per side per round")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=2, help="untimed steps per side (the compiled one compiles)")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args(argv)
+    set_threads(args.threads)
+    sides = {"eager": train_step(args.arch, args.batch, False), "compiled": train_step(args.arch, args.batch, True)}
+    med = interleave(sides, args.rounds, warmup=args.warmup, repeat=args.steps).medians
+    print(args.arch, "eager ms", round(med["eager"] * 1000), "compiled ms", round(med["compiled"] * 1000),
+          "speedup", round(med["eager"] / med["compiled"], 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

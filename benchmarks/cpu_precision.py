@@ -1,8 +1,9 @@
 """ResNet-20 training speed on the CPU: fp32 vs bf16 autocast, each with and without channels_last.
 
-Side by side in one process: every configuration is warmed up, then the rounds are interleaved (A B C D A B C D
-...) and the median images/s is reported. ``--accuracy-epochs N`` also trains the same short run in fp32 and in
-bf16 with the engine and reports both test top-1 figures. Writes docs/benchmarks/cpu_precision.md.
+Side by side in one process: every configuration is warmed up, then the rounds are interleaved with the
+order rotating (A B C D, B C D A, ...) and the median images/s is reported. ``--accuracy-epochs N`` also trains
+the same short run in fp32 and in bf16 with the engine and reports both test top-1 figures.
+Writes docs/benchmarks/cpu_precision.md.
 
     python benchmarks/cpu_precision.py [--batch 128] [--steps 10] [--rounds 3] [--accuracy-epochs 0]
 """
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import shutil
 import sys
-import time
 from pathlib import Path
 
 import torch
+from harness import command_line, interleave, machine_lines, markdown_table, set_threads, write_report
+
+import cnnzoo
+from cnnzoo.engine import train
+from cnnzoo.engine.precision import cpu_has_native_bf16
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = [("fp32", None, False), ("fp32 + channels_last", None, True), ("bf16 autocast", torch.bfloat16, False),
@@ -23,8 +28,6 @@ CONFIGS = [("fp32", None, False), ("fp32 + channels_last", None, True), ("bf16 a
 
 
 def make_step(dtype, channels_last: bool, batch: int):
-    import cnnzoo
-
     torch.manual_seed(0)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = cnnzoo.create_model("resnet20").to(memory_format=fmt).train()
@@ -42,21 +45,10 @@ def make_step(dtype, channels_last: bool, batch: int):
     return step
 
 
-def images_per_s(step, steps: int, batch: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps * batch / (time.perf_counter() - t0)
-
-
 def accuracy_check(epochs: int, subset: int, data: str) -> dict:
-    from cnnzoo.engine import train
-
     out = {}
     for precision in ("fp32", "bf16"):
         run = REPO / "runs" / f"precision-check-{precision}"
-        import shutil
-
         shutil.rmtree(run, ignore_errors=True)
         s = train(model="resnet20", data=data, epochs=epochs, subset=subset, batch_size=128, lr=0.1,
                   warmup_epochs=1, precision=precision, out=str(run))
@@ -64,7 +56,17 @@ def accuracy_check(epochs: int, subset: int, data: str) -> dict:
     return out
 
 
-def main() -> int:
+def accuracy_section(args) -> str:
+    res = accuracy_check(args.accuracy_epochs, args.accuracy_subset, args.data)
+    table = markdown_table(["precision", "test top-1 (%)", "wall time (s)"],
+                           [(k, f"{top1:.2f}", f"{wall:.0f}") for k, (top1, wall) in res.items()], "lrr")
+    return (f"\n## Accuracy\n\nThe same run ({args.accuracy_epochs} epochs, {args.accuracy_subset:,} training images "
+            f"of {args.data}, batch 128, cosine, seed 0) in each precision, evaluated on the full test split:\n\n"
+            + "\n".join(table) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=10, help="training steps per measurement")
@@ -74,54 +76,33 @@ def main() -> int:
     p.add_argument("--accuracy-subset", type=int, default=10000)
     p.add_argument("--data", default="cifar10")
     p.add_argument("--out", default=str(REPO / "docs" / "benchmarks" / "cpu_precision.md"))
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    args = p.parse_args(argv)
+    threads = set_threads(args.threads)
     steps = {name: make_step(dtype, cl, args.batch) for name, dtype, cl in CONFIGS}
-    for step in steps.values():  # warm-up: oneDNN builds its bf16 kernels on first use
-        for _ in range(3):
-            step()
-    rates = {name: [] for name in steps}
-    for r in range(args.rounds):
-        for name, step in steps.items():
-            rates[name].append(images_per_s(step, args.steps, args.batch))
-        print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.0f}" for n, v in rates.items()), flush=True)
-    med = {name: statistics.median(v) for name, v in rates.items()}
+    # warm-up: oneDNN builds its bf16 kernels on first use
+    timing = interleave(steps, args.rounds, warmup=3, repeat=args.steps, progress=lambda r, secs: print(
+        f"round {r + 1}: " + ", ".join(f"{n} {args.batch / s:.0f}" for n, s in secs.items()), flush=True))
+    rates = timing.rates(args.batch)
+    med = {name: args.batch / s for name, s in timing.medians.items()}
     base = med["fp32"]
-    from cnnzoo.engine.io import atomic_write_text
-    from cnnzoo.engine.precision import cpu_has_native_bf16
-    from cnnzoo.engine.runlog import hardware
-
-    hw = hardware()
-    rows = "\n".join(f"| {n} | {med[n]:,.0f} | {med[n] / base:.2f}x | {', '.join(f'{v:.0f}' for v in rates[n])} |"
-                     for n in rates)
+    rows = [(n, f"{med[n]:,.0f}", f"{med[n] / base:.2f}x", ", ".join(f"{v:.0f}" for v in rates[n])) for n in rates]
     best = max(med, key=med.get)
-    acc = ""
-    if args.accuracy_epochs:
-        res = accuracy_check(args.accuracy_epochs, args.accuracy_subset, args.data)
-        acc = (f"\n## Accuracy\n\nThe same run ({args.accuracy_epochs} epochs, {args.accuracy_subset:,} training images "
-               f"of {args.data}, batch 128, cosine, seed 0) in each precision, evaluated on the full test split:\n\n"
-               "| precision | test top-1 (%) | wall time (s) |\n| --- | ---: | ---: |\n"
-               + "\n".join(f"| {k} | {v[0]:.2f} | {v[1]:.0f} |" for k, v in res.items()) + "\n")
-    text = f"""# CPU training precision: ResNet-20, fp32 vs bf16 autocast, NCHW vs channels_last
-
-Generated by `python {' '.join(['benchmarks/cpu_precision.py', *sys.argv[1:]])}` (do not edit by hand).
-
-Training steps (forward, backward, SGD) of resnet20 on 32x32 inputs, batch {args.batch}, {args.threads} threads,
-{args.steps} steps per measurement, {args.rounds} interleaved rounds after a warm-up; median images/s.
-Hardware: {hw['cpu']}, {hw['cores']} cores, native bf16: {cpu_has_native_bf16()}, torch {hw['torch']}.
-
-| configuration | images/s (median) | vs fp32 | rounds |
-| --- | ---: | ---: | --- |
-{rows}
-
-Fastest here: **{best}**. The engine's `precision: auto` picks bf16 autocast + channels_last on CPUs with native
-bf16 (AVX-512 BF16 / AMX) and fp32 elsewhere; `precision: fp32` turns it off. BatchNorm, the loss and the
-optimizer step stay in fp32 under autocast, so only convolutions and the classifier run in bf16.
-{acc}
-Other jobs may share the machine while this runs: compare rows of one run (interleaved), not absolute figures
-across runs.
-"""
-    atomic_write_text(args.out, text)
+    acc = accuracy_section(args) if args.accuracy_epochs else ""
+    text = "\n".join([
+        "# CPU training precision: ResNet-20, fp32 vs bf16 autocast, NCHW vs channels_last", "",
+        f"Generated by `{command_line(__file__, argv)}` (do not edit by hand).", "",
+        f"Training steps (forward, backward, SGD) of resnet20 on 32x32 inputs, batch {args.batch}, {threads} "
+        f"threads, {args.steps} steps per measurement, {args.rounds} interleaved rounds after a warm-up; median "
+        f"images/s. Native bf16: {cpu_has_native_bf16()}.", "",
+        *machine_lines(), "",
+        *markdown_table(["configuration", "images/s (median)", "vs fp32", "rounds"], rows, "lrrl"), "",
+        f"Fastest here: **{best}**. The engine's `precision: auto` picks bf16 autocast + channels_last on CPUs with "
+        "native bf16 (AVX-512 BF16 / AMX) and fp32 elsewhere; `precision: fp32` turns it off. BatchNorm, the loss "
+        "and the optimizer step stay in fp32 under autocast, so only convolutions and the classifier run in bf16.",
+        acc,
+        "Other jobs may share the machine while this runs: compare rows of one run (interleaved), not absolute "
+        "figures across runs.", ""])
+    write_report(args.out, text)
     print(f"fastest: {best} ({med[best] / base:.2f}x fp32) -> {args.out}")
     return 0
 

@@ -1,143 +1,120 @@
 """Peak training memory of DenseNet's plain vs memory-efficient (checkpointed) dense layers, on the CPU.
 
     python benchmarks/densenet_memory.py            # both cases, writes docs/benchmarks/densenet_memory.md
+    python benchmarks/densenet_memory.py --case densenet_bc_100_k12:2:32 --out /tmp/m.md   # a quick look
 
 Method: every (model, mode) runs in a fresh subprocess, so no allocator cache or earlier peak carries over. The
-child builds the model (train mode) and the batch, resets the kernel's peak-RSS counter (``echo 5 >
-/proc/self/clear_refs``; ``ru_maxrss`` if that is not allowed), runs one forward + backward of a cross-entropy
-loss, and reports peak RSS minus the RSS before the step: the memory the training step itself needed
-(activations kept for backward, gradients, temporaries). The ratio is memory-efficient / plain; the target is
-<= 0.6.
+child builds the model (train mode) and the batch, then ``cnnzoo.deploy.benchmark.measure_cpu_memory_here``
+resets the kernel's peak-RSS counter (``echo 5 > /proc/self/clear_refs``), runs one forward + backward of a
+cross-entropy loss, and reports peak RSS minus the RSS before the step: the memory the training step itself
+needed (activations kept for backward, gradients, temporaries). The ratio is memory-efficient / plain; the target
+is <= 0.6.
 """
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import torch
+from harness import command_line, machine_lines, markdown_table, set_threads, write_report
+
+import cnnzoo
+from cnnzoo.deploy.benchmark import measure_cpu_memory_here
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "benchmarks" / "densenet_memory.md"
-CASES = [("densenet121", 32, 224), ("densenet_bc_100_k12", 64, 32)]
+CASES = ["densenet121:32:224", "densenet_bc_100_k12:64:32"]
 TARGET = 0.6
 
 
-def _status_kb(field: str) -> int | None:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return None
+class TrainStep:
+    """One forward + backward of a cross-entropy loss, the step whose peak memory is measured."""
 
+    def __init__(self, arch: str, batch: int, size: int, memory_efficient: bool):
+        torch.manual_seed(0)
+        self.model = cnnzoo.create_model(arch, memory_efficient=memory_efficient).train()
+        self.x = torch.randn(batch, 3, size, size)
+        self.y = torch.randint(0, self.model.num_classes, (batch,))
 
-def _reset_peak() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
+    def step(self) -> None:
+        torch.nn.functional.cross_entropy(self.model(self.x), self.y).backward()
 
 
 def child(arch: str, batch: int, size: int, memory_efficient: bool) -> dict:
-    import torch
-
-    import cnnzoo
-
-    torch.manual_seed(0)
-    model = cnnzoo.create_model(arch, memory_efficient=memory_efficient).train()
-    x = torch.randn(batch, 3, size, size)
-    y = torch.randint(0, model.num_classes, (batch,))
-    before = _status_kb("VmRSS")
-    exact = _reset_peak()
+    run = TrainStep(arch, batch, size, memory_efficient)
     t0 = time.perf_counter()
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    loss.backward()
+    peak_mb = measure_cpu_memory_here(run, steps=1)
     seconds = time.perf_counter() - t0
-    peak = _status_kb("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    assert all(p.grad is not None for p in model.parameters())
-    return dict(arch=arch, batch=batch, size=size, memory_efficient=memory_efficient, rss_before_mb=before / 1024,
-                step_peak_mb=(peak - before) / 1024, seconds=seconds, threads=torch.get_num_threads(),
-                peak_source="VmHWM after clear_refs" if exact else "ru_maxrss")
+    if peak_mb is None:
+        raise SystemExit("peak RSS needs Linux's /proc/self/status and a writable /proc/self/clear_refs")
+    assert all(p.grad is not None for p in run.model.parameters())
+    return dict(arch=arch, batch=batch, size=size, memory_efficient=memory_efficient, step_peak_mb=peak_mb,
+                seconds=seconds, threads=torch.get_num_threads())
 
 
-def run_child(arch: str, batch: int, size: int, memory_efficient: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", arch, str(batch), str(size), str(int(memory_efficient))]
+def run_child(case: str, memory_efficient: bool, threads: int | None) -> dict:
+    """Measure one case in a fresh interpreter: no allocator cache or earlier peak carries over."""
+    cmd = [sys.executable, __file__, "--child", case, str(int(memory_efficient)), str(threads or 0)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import torch
-
-    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} logical CPUs, {mem_gb:.0f} GB RAM; Python {platform.python_version()}, "
-            f"torch {torch.__version__}")
+def parse_case(case: str) -> tuple[str, int, int]:
+    arch, batch, size = case.split(":")
+    return arch, int(batch), int(size)
 
 
-def write_report(rows: list[tuple[dict, dict]]) -> None:
-    lines = [
-        "# DenseNet training memory: plain vs memory-efficient",
-        "",
-        "Generated by `python benchmarks/densenet_memory.py`; do not edit by hand.",
-        "",
-        f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- Machine: {machine()}",
-        f"- Method: one forward + backward (cross-entropy, fp32, train mode) per fresh subprocess; peak RSS during "
-        f"the step minus RSS before it ({rows[0][0]['peak_source']}), {rows[0][0]['threads']} threads. "
-        f"Memory-efficient mode checkpoints each dense layer's concatenation + BN-act-1x1 and recomputes it in "
-        f"the backward pass.",
-        "",
-        "| model | batch | input | plain step peak (MB) | memory-efficient step peak (MB) | ratio | "
-        f"target <= {TARGET} | plain time (s) | memory-efficient time (s) |",
-        "| --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |",
-    ]
+def report(rows: list[tuple[dict, dict]], argv: list[str]) -> str:
+    table = []
     for plain, eff in rows:
         ratio = eff["step_peak_mb"] / plain["step_peak_mb"]
-        lines.append(
-            f"| `{plain['arch']}` | {plain['batch']} | {plain['size']}x{plain['size']} | "
-            f"{plain['step_peak_mb']:,.0f} | {eff['step_peak_mb']:,.0f} | {ratio:.2f}x | "
-            f"{'met' if ratio <= TARGET else 'MISSED'} | {plain['seconds']:.1f} | {eff['seconds']:.1f} |"
-        )
-    lines += ["", "Times are of that single step on a shared machine: a rough indication of the recomputation "
-                  "cost, not a speed benchmark.", ""]
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, OUT)
+        table.append((f"`{plain['arch']}`", plain["batch"], f"{plain['size']}x{plain['size']}",
+                      f"{plain['step_peak_mb']:,.0f}", f"{eff['step_peak_mb']:,.0f}", f"{ratio:.2f}x",
+                      "met" if ratio <= TARGET else "MISSED", f"{plain['seconds']:.1f}", f"{eff['seconds']:.1f}"))
+    header = ["model", "batch", "input", "plain step peak (MB)", "memory-efficient step peak (MB)", "ratio",
+              f"target <= {TARGET}", "plain time (s)", "memory-efficient time (s)"]
+    return "\n".join([
+        "# DenseNet training memory: plain vs memory-efficient", "",
+        f"Generated by `{command_line(__file__, argv)}`; do not edit by hand.", "",
+        *machine_lines(),
+        "- method: one forward + backward (cross-entropy, fp32, train mode) per fresh subprocess; peak RSS during "
+        f"the step minus RSS before it (VmHWM after clear_refs), {rows[0][0]['threads']} threads. "
+        "Memory-efficient mode checkpoints each dense layer's concatenation + BN-act-1x1 and recomputes it in "
+        "the backward pass.", "",
+        *markdown_table(header, table, "lrlrrrlrr"), "",
+        "Times are of that single step on a shared machine: a rough indication of the recomputation cost, not a "
+        "speed benchmark.", ""])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", nargs=4, metavar=("ARCH", "BATCH", "SIZE", "MEMORY_EFFICIENT"),
-                        help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--case", action="append", metavar="ARCH:BATCH:SIZE",
+                        help=f"a model, batch and input size to measure (repeat; default {' '.join(CASES)})")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads in each child (default: torch's)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--child", nargs=3, metavar=("CASE", "MEMORY_EFFICIENT", "THREADS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
     if args.child:
-        arch, batch, size, eff = args.child
-        print(json.dumps(child(arch, int(batch), int(size), bool(int(eff)))))
-        return
+        case, eff, threads = args.child
+        set_threads(int(threads))
+        print(json.dumps(child(*parse_case(case), bool(int(eff)))))
+        return 0
     rows = []
-    for arch, batch, size in CASES:
-        plain = run_child(arch, batch, size, False)
-        eff = run_child(arch, batch, size, True)
-        print(f"{arch} b{batch} {size}px: plain {plain['step_peak_mb']:.0f} MB, memory-efficient "
-              f"{eff['step_peak_mb']:.0f} MB, ratio {eff['step_peak_mb'] / plain['step_peak_mb']:.2f}", flush=True)
+    for case in args.case or CASES:
+        parse_case(case)  # a malformed case fails here, before any child starts
+        plain, eff = run_child(case, False, args.threads), run_child(case, True, args.threads)
+        print(f"{case}: plain {plain['step_peak_mb']:.0f} MB, memory-efficient {eff['step_peak_mb']:.0f} MB, "
+              f"ratio {eff['step_peak_mb'] / plain['step_peak_mb']:.2f}", flush=True)
         rows.append((plain, eff))
-    write_report(rows)
-    print(f"wrote {OUT}")
+    write_report(args.out, report(rows, argv))
+    print(f"wrote {args.out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

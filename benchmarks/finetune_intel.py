@@ -16,12 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shlex
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness import command_line, machine_lines, markdown_table, write_report
+
+import cnnzoo
+from cnnzoo.finetune import finetune
+from cnnzoo.hub.files.io import save_weights, write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "intel_image" / "train"
@@ -66,9 +70,6 @@ def parse_start(text: str) -> Start:
 
 def run_one(start: Start, strategy: str, data: Path, out: Path, args, scratch: bool = False) -> dict:
     """One fine-tuning (or from-scratch) run; a finished one is read back, a broken-off one resumed."""
-    from cnnzoo.finetune import finetune
-    from cnnzoo.hub.files.io import write_json_atomic
-
     done = out / "summary.json"
     if done.is_file() and "metrics" in json.loads(done.read_text()):
         return json.loads(done.read_text())
@@ -96,10 +97,6 @@ def row(start: Start, strategy: str, summary: dict) -> dict:
 
 
 def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -> None:
-    from cnnzoo.engine.runlog import hardware
-    from cnnzoo.hub.files.io import write_text_atomic
-
-    hw = hardware()
     counts = rows[0]["counts"] if rows else {}
     lines = ["# Fine-tuning on Intel Image Classification", ""]
     if dry_run:
@@ -113,34 +110,42 @@ def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -
         f"- data: `{args.data}` (a subset of Kaggle's `seg_train`, see `../shared/data/README.md`), split "
         f"seeded (seed {args.seed}) into {', '.join(f'{k} {v}' for k, v in counts.items())} images; the figure is "
         f"validation top-1 (the test folder is not used)",
-        f"- budget per run: {args.epochs} epoch{'s' if args.epochs != 1 else ''}, batch {args.batch_size}, SGD (Nesterov) with cosine decay, "
-        "the same for every strategy and for the from-scratch baseline"
+        f"- budget per run: {args.epochs} epoch{'s' if args.epochs != 1 else ''}, batch {args.batch_size}, SGD "
+        "(Nesterov) with cosine decay, the same for every strategy and for the from-scratch baseline"
         + (f"; subset of {args.subset} images per split" if args.subset else ""),
         "- strategies: `head` (new head, frozen backbone with frozen BN), `last-stage` (last stage + head, earlier "
         "BN in eval mode), `full` (everything, backbone lr x0.1), `gradual` (head first, one more part every "
         "epoch); `scratch` is `full` from random initialisation with one learning rate",
-        f"- hardware: {hw.get('cpu')}, {hw.get('cores')} cores, torch {hw.get('torch')}; wall time is the whole "
-        "run (training, final evaluation and report)", "",
+        *machine_lines(),
+        "- wall time is the whole run (training, final evaluation and report)", "",
         "## Results", "",
-        "| starting point | strategy | input | lr (head) | trainable params | val top-1 (%) | val top-5 (%) | "
-        "vs scratch | wall time (s) |",
-        "|---|---|---|---|---|---|---|---|---|"]
-    scratch = {(r["arch"], r["img_size"]): r["val_top1"] for r in rows if r["strategy"] == "scratch"}
+        *markdown_table(["starting point", "strategy", "input", "lr (head)", "trainable params", "val top-1 (%)",
+                         "val top-5 (%)", "vs scratch", "wall time (s)"], result_rows(rows))]
+    lines += ["", "## Reading", ""] + reading(rows, scratch_top1(rows))
+    lines += ["", "## Context (not like-for-like)", "",
+              "Seed 002 reports these ImageNet-pretrained models on the full Kaggle test split (`seg_test`): "
+              "other pretraining data, input size, budget and evaluation split than the runs above.", "",
+              *markdown_table(["model", "test top-1 (%)"], [(name, f"{acc:.2f}") for name, acc in SEED_002])]
+    lines += ["", f"Run directories (weights, cards, curves, confusion matrices): `{args.runs}`.", ""]
+    write_report(path, "\n".join(lines))
+
+
+def scratch_top1(rows: list[dict]) -> dict:
+    """Validation top-1 of the from-scratch run for each (architecture, input size)."""
+    return {(r["arch"], r["img_size"]): r["val_top1"] for r in rows if r["strategy"] == "scratch"}
+
+
+def result_rows(rows: list[dict]) -> list[tuple]:
+    scratch = scratch_top1(rows)
+    out = []
     for r in rows:
         ref = scratch.get((r["arch"], r["img_size"]))
         delta = "" if r["strategy"] == "scratch" or ref is None else f"{r['val_top1'] - ref:+.2f}"
         params = f"{r['trainable_params']:,}" if r["trainable_params"] else "all (grows)"
         start = r["arch"] + " (random init)" if r["strategy"] == "scratch" else r["start"]
-        lines.append(f"| {start} | {r['strategy']} | {r['img_size']} px | {r['lr']:g} | {params} | "
-                     f"{r['val_top1']:.2f} | {r['val_top5']:.2f} | {delta} | {r['wall_s']:.0f} |")
-    lines += ["", "## Reading", ""] + reading(rows, scratch)
-    lines += ["", "## Context (not like-for-like)", "",
-              "Seed 002 reports these ImageNet-pretrained models on the full Kaggle test split (`seg_test`): "
-              "other pretraining data, input size, budget and evaluation split than the runs above.", "", "| model | test top-1 (%) |", "|---|---|"]
-    lines += [f"| {name} | {acc:.2f} |" for name, acc in SEED_002]
-    lines += ["", f"Run directories (weights, cards, curves, confusion matrices): `{args.runs}`. "
-              f"Python {platform.python_version()}.", ""]
-    write_text_atomic(path, "\n".join(lines))
+        out.append((start, r["strategy"], f"{r['img_size']} px", f"{r['lr']:g}", params, f"{r['val_top1']:.2f}",
+                    f"{r['val_top5']:.2f}", delta, f"{r['wall_s']:.0f}"))
+    return out
 
 
 def reading(rows: list[dict], scratch: dict) -> list[str]:
@@ -159,9 +164,6 @@ def reading(rows: list[dict], scratch: dict) -> list[str]:
 
 def dry_run_weights(folder: Path) -> list[Start]:
     """Random-initialised stand-ins for the two starting points, saved as ordinary cnnzoo weights."""
-    import cnnzoo
-    from cnnzoo.hub.files.io import save_weights
-
     starts = []
     for arch, size in (("resnet20", 32), ("resnet18", 96)):
         path = folder / f"{arch}.dryrun.safetensors"
@@ -202,7 +204,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    command = "python benchmarks/finetune_intel.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    command = command_line(__file__, sys.argv[1:] if argv is None else argv)
     if args.dry_run:
         args.runs = args.runs.with_name(args.runs.name + "_dryrun")
         args.epochs, args.subset, args.batch_size = min(args.epochs, 1), args.subset or 48, min(args.batch_size, 16)
@@ -230,8 +232,6 @@ def main(argv=None) -> int:
             print(f"{start.arch + ' (random init)':<40} scratch     val top-1 {rows[-1]['val_top1']:6.2f}%  "
                   f"{rows[-1]['wall_s']:.0f} s", flush=True)
     args.runs.mkdir(parents=True, exist_ok=True)
-    from cnnzoo.hub.files.io import write_json_atomic
-
     write_json_atomic(args.runs / "results.json", dict(command=command, dry_run=args.dry_run, rows=rows))
     write_doc(doc, rows, args, command, args.dry_run)
     print(f"wrote {doc} and {args.runs / 'results.json'}")

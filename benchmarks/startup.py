@@ -10,10 +10,11 @@ reported. It also checks that `import cnnzoo` loads none of the heavy optional m
 from __future__ import annotations
 
 import argparse
-import statistics
+import functools
 import subprocess
 import sys
-import time
+
+from harness import interleave, markdown_table, write_report
 
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
@@ -24,12 +25,7 @@ COMMANDS = {
     "import torchvision": [sys.executable, "-c", "import torchvision"],
 }
 HEAVY = ["timm", "torchvision", "matplotlib", "huggingface_hub", "onnx", "onnxruntime"]
-
-
-def _time(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+UNCOMPARED = ("python -c pass", "import torch")  # the baselines themselves: nothing "beyond import torch"
 
 
 def heavy_modules_after_import() -> list[str]:
@@ -40,33 +36,30 @@ def heavy_modules_after_import() -> list[str]:
 
 def measure(repeats: int = 7) -> dict[str, float]:
     """Median seconds per command over ``repeats`` interleaved rounds (after one untimed round)."""
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for cmd in COMMANDS.values():  # warm the file cache
-        _time(cmd)
-    for _ in range(repeats):
-        for name, cmd in COMMANDS.items():
-            times[name].append(_time(cmd))
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    sides = {name: functools.partial(subprocess.run, cmd, check=True, stdout=subprocess.DEVNULL)
+             for name, cmd in COMMANDS.items()}
+    return interleave(sides, repeats, warmup=1).medians  # the untimed round warms the OS file cache
 
 
 def markdown(medians: dict[str, float], repeats: int) -> str:
     base = medians["import torch"]
-    lines = ["| command | median wall time (s) | beyond `import torch` (s) |", "|---|---:|---:|"]
-    for name, t in medians.items():
-        extra = f"{t - base:+.2f}" if name not in ("python -c pass", "import torch") else ""
-        lines.append(f"| `{name}` | {t:.2f} | {extra} |")
+    rows = [(f"`{name}`", f"{t:.2f}", "" if name in UNCOMPARED else f"{t - base:+.2f}") for name, t in medians.items()]
     heavy = heavy_modules_after_import()
-    lines.append("")
-    lines.append(f"Median of {repeats} fresh interpreters per command, interleaved. Heavy optional modules loaded "
-                 f"by `import cnnzoo`: {', '.join(heavy) if heavy else 'none'} (checked: {', '.join(HEAVY)}).")
-    return "\n".join(lines)
+    return "\n".join([
+        *markdown_table(["command", "median wall time (s)", "beyond `import torch` (s)"], rows, "lrr"), "",
+        f"Median of {repeats} fresh interpreters per command, interleaved. Heavy optional modules loaded by "
+        f"`import cnnzoo`: {', '.join(heavy) if heavy else 'none'} (checked: {', '.join(HEAVY)})."])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--out", help="also write the table to this markdown file (default: print it only)")
     args = parser.parse_args(argv)
-    print(markdown(measure(args.repeats), args.repeats))
+    text = markdown(measure(args.repeats), args.repeats)
+    print(text)
+    if args.out:
+        write_report(args.out, text + "\n")
     return 0
 
 

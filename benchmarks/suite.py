@@ -17,23 +17,19 @@ rows; ``--cifar`` adds a table of cnnzoo alone at batch 256 and 32 px (as built 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+import startup
+from harness import cell, command_line, machine_lines, markdown_table, set_threads, write_report
+
+from cnnzoo.deploy.benchmark import BenchConfig, machine_info, run_benchmark
+from cnnzoo.factory import build_on_meta, count_params
+from cnnzoo.hub.importers.convert import equivalents
+from cnnzoo.registry import get_model_spec, list_models
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import torch  # noqa: E402
-
-from cnnzoo.factory import build_on_meta, count_params  # noqa: E402
-from cnnzoo.registry import get_model_spec, list_models  # noqa: E402
-from cnnzoo.deploy.benchmark import BenchConfig, machine_info, run_benchmark  # noqa: E402
-from cnnzoo.hub.importers.convert import equivalents  # noqa: E402
-
 OUT = REPO / "docs" / "benchmarks.md"
 ALWAYS = ("resnet50",)
 
@@ -75,10 +71,6 @@ def cifar_models(subset: str) -> list[str]:
     return sorted(by_family.values())
 
 
-def fmt(value, spec=".1f", none="-") -> str:
-    return none if value is None else format(value, spec)
-
-
 def run_rows(rows, args, log) -> list[dict]:
     out = []
     for arch, library in rows:
@@ -108,28 +100,33 @@ def run_cifar(models, args, log) -> list:
     return results
 
 
+COMPARISON_HEADER = ["architecture", "vs", "params (M)", "GMACs", "infer img/s cnnzoo", "infer img/s other",
+                     "**ratio**", "img/s optimised", "**ratio optimised**", "infer peak MB cnnzoo / other",
+                     "train img/s cnnzoo", "train img/s other", "**train ratio**", "train peak MB cnnzoo / other"]
+CIFAR_HEADER = ["architecture", "params (M)", "GMACs", "img/s as built", "img/s optimised", "optimised / built",
+                "BN folded"]
+
+
+def peaks(mine, other) -> str:
+    return f"{cell(mine.peak_memory_mb, '.0f')} / {cell(other.peak_memory_mb, '.0f')}"
+
+
+def comparison_row(row: dict, batch: int) -> list[str]:
+    inf, tr = row["infer"], row["train"]
+    zoo, opt, other = inf.side("cnnzoo"), inf.side("cnnzoo+opt"), inf.side(row["library"])
+    train_cells = ["-", "-", "-", "-"]
+    if tr is not None:
+        tz, to = tr.side("cnnzoo"), tr.side(row["library"])
+        train_cells = [cell(tz.images_per_s(batch)), cell(to.images_per_s(batch)), f"**{tr.ratio('cnnzoo'):.2f}x**",
+                       peaks(tz, to)]
+    return [f"`{row['arch']}`", f"{row['library']} `{other.model_name}`", f"{zoo.params / 1e6:.2f}",
+            f"{zoo.gmacs:.2f}", cell(zoo.images_per_s(batch)), cell(other.images_per_s(batch)),
+            f"**{inf.ratio('cnnzoo'):.2f}x**", cell(opt.images_per_s(batch)), f"**{inf.ratio('cnnzoo+opt'):.2f}x**",
+            peaks(zoo, other), *train_cells]
+
+
 def comparison_table(results: list[dict], batch: int) -> list[str]:
-    lines = [
-        "| architecture | vs | params (M) | GMACs | infer img/s cnnzoo | infer img/s other | **ratio** | "
-        "img/s optimised | **ratio optimised** | infer peak MB cnnzoo / other | train img/s cnnzoo | "
-        "train img/s other | **train ratio** | train peak MB cnnzoo / other |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in results:
-        inf, tr = row["infer"], row["train"]
-        zoo, opt, other = inf.side("cnnzoo"), inf.side("cnnzoo+opt"), inf.side(row["library"])
-        mem = f"{fmt(zoo.peak_memory_mb, '.0f')} / {fmt(other.peak_memory_mb, '.0f')}"
-        train_cells = ["-", "-", "-", "-"]
-        if tr is not None:
-            tz, to = tr.side("cnnzoo"), tr.side(row["library"])
-            train_cells = [fmt(tz.images_per_s(batch)), fmt(to.images_per_s(batch)), f"**{tr.ratio('cnnzoo'):.2f}x**",
-                           f"{fmt(tz.peak_memory_mb, '.0f')} / {fmt(to.peak_memory_mb, '.0f')}"]
-        lines.append(
-            f"| `{row['arch']}` | {row['library']} `{other.model_name}` | {zoo.params / 1e6:.2f} | {zoo.gmacs:.2f} | "
-            f"{zoo.images_per_s(batch):.1f} | {other.images_per_s(batch):.1f} | **{inf.ratio('cnnzoo'):.2f}x** | "
-            f"{opt.images_per_s(batch):.1f} | **{inf.ratio('cnnzoo+opt'):.2f}x** | {mem} | "
-            + " | ".join(train_cells) + " |")
-    return lines
+    return markdown_table(COMPARISON_HEADER, [comparison_row(r, batch) for r in results], "ll" + "r" * 12)
 
 
 def headline(results: list[dict]) -> list[str]:
@@ -148,40 +145,27 @@ def headline(results: list[dict]) -> list[str]:
 
 
 def cifar_table(results, batch) -> list[str]:
-    lines = ["| architecture | params (M) | GMACs | img/s as built | img/s optimised | optimised / built | BN folded |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    rows = []
     for r in results:
         zoo, opt = r.side("cnnzoo"), r.side("cnnzoo+opt")
-        lines.append(f"| `{r.config.model}` | {zoo.params / 1e6:.2f} | {zoo.gmacs:.3f} | {zoo.images_per_s(batch):.0f} | "
-                     f"{opt.images_per_s(batch):.0f} | {zoo.median_ms / opt.median_ms:.2f}x | "
-                     f"{opt.note.replace(' BatchNorm layers into the preceding conv', '')} |")
-    return lines
-
-
-def write_markdown(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+        rows.append([f"`{r.config.model}`", f"{zoo.params / 1e6:.2f}", f"{zoo.gmacs:.3f}",
+                     f"{zoo.images_per_s(batch):.0f}", f"{opt.images_per_s(batch):.0f}",
+                     f"{zoo.median_ms / opt.median_ms:.2f}x",
+                     opt.note.replace(" BatchNorm layers into the preceding conv", "")])
+    return markdown_table(CIFAR_HEADER, rows, "lrrrrrl")
 
 
 def render(args, argv, results, cifar, startup_md, machine, seconds) -> str:
-    m = machine
     parts = [
         "# Benchmarks: cnnzoo vs timm / torchvision",
         "",
-        "Generated by `" + " ".join(["python benchmarks/suite.py", *argv]) + "` — do not edit by hand.",
+        f"Generated by `{command_line(__file__, argv)}` — do not edit by hand.",
         "",
-        f"- date: {m['date']}; wall time of the suite: {seconds / 60:.1f} min",
-        f"- machine: {m['cpu']}, {m['logical_cores']} logical cores, torch threads {m['torch_threads']}"
-        + (f", GPU {m['cuda']}" if m["cuda"] else ", no GPU"),
-        f"- versions: Python {m['python']}, torch {m['torch']}, torchvision {m['torchvision']}, timm {m['timm']}, "
-        f"cnnzoo {m['cnnzoo']}; {m['platform']}",
-        f"- setting: batch {args.batch} at {args.img_size or 'each model default (224)'} px, fp32, {args.warmup} warm-up "
-        f"steps per side, then {args.iters} timed steps per side in {args.rounds} interleaved rounds (the order of "
-        f"the sides rotates every round); images/s = batch / median step latency.",
+        *machine_lines(machine),
+        f"- wall time of the suite: {seconds / 60:.1f} min",
+        f"- setting: batch {args.batch} at {args.img_size or 'each model default (224)'} px, fp32, "
+        f"{args.warmup} warm-up steps per side, then {args.iters} timed steps per side in {args.rounds} interleaved "
+        "rounds (the order of the sides rotates every round); images/s = batch / median step latency.",
         f"- subset: {args.models and 'models ' + ', '.join(args.models) or args.subset}"
         + (" (per family the shared architecture with the fewest parameters, plus resnet50)"
            if not args.models and args.subset == "quick" else ""),
@@ -235,8 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-startup", action="store_true")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     start = time.perf_counter()
 
     def log(msg):
@@ -248,11 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     cifar = run_cifar(cifar_models(args.subset), args, log) if args.cifar else []
     startup_md = ""
     if not args.no_startup:
-        import startup
-
         startup_md = startup.markdown(startup.measure(5), 5)
     text = render(args, argv, results, cifar, startup_md, machine_info(), time.perf_counter() - start)
-    write_markdown(args.out, text)
+    write_report(args.out, text)
     log(f"wrote {args.out}")
     return 0
 

@@ -13,19 +13,14 @@ activation alone (forward + backward on one feature map).
 from __future__ import annotations
 
 import argparse
-import platform
-import statistics
 import sys
-import time
 import types
-from pathlib import Path
 
 import torch
+from harness import command_line, interleave, machine_lines, markdown_table, set_threads, write_report
 from torch import nn
 
 import cnnzoo
-from cnnzoo.engine.io import atomic_write_text
-from cnnzoo.engine.runlog import hardware
 from cnnzoo.layers.tact_fused import set_tact_fused
 from cnnzoo.layers.trainable_act import TAct, tact
 
@@ -49,7 +44,7 @@ def _plain_forward(self, x):
     return tact(x, a.to(x.dtype), b.to(x.dtype))
 
 
-def build(model_name: str, act: str, plain: bool, compiled: bool, fused: bool):
+def build(model_name: str, act: str, plain: bool, compiled: bool):
     model = cnnzoo.create_model(model_name, act_layer=act, num_classes=10)
     if plain:  # the before: every TAct layer through plain autograd
         for m in model.modules():
@@ -60,77 +55,79 @@ def build(model_name: str, act: str, plain: bool, compiled: bool, fused: bool):
     return (torch.compile(model) if compiled else model), opt
 
 
-def step(model, opt, x, y) -> None:
-    opt.zero_grad(set_to_none=True)
-    nn.functional.cross_entropy(model(x), y).backward()
-    opt.step()
+def training_step(model_name: str, spec: tuple, x, y):
+    """A side: one SGD step of ``model_name`` with one activation variant (its fused-kernel switch set first)."""
+    model, opt = build(model_name, *spec[:3])
+    fused = spec[3]
+
+    def step():
+        set_tact_fused(fused)  # process-wide switch: every side sets its own before it runs
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return step
 
 
 def time_model_steps(model_name: str, variants: dict, args) -> dict[str, float]:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(args.batch, 3, 32, 32, generator=g)
     y = torch.randint(0, 10, (args.batch,), generator=g)
-    built = {name: build(model_name, *spec) for name, spec in variants.items()}
-    for name, (model, opt) in built.items():  # warm-up (compilation, oneDNN primitive caches)
-        set_tact_fused(variants[name][3])
-        for _ in range(args.warmup):
-            step(model, opt, x, y)
-    samples: dict[str, list[float]] = {name: [] for name in built}
-    for _ in range(args.rounds):
-        for name, (model, opt) in built.items():  # interleaved: load drifts hit every variant alike
-            set_tact_fused(variants[name][3])
-            t0 = time.perf_counter()
-            for _ in range(args.steps):
-                step(model, opt, x, y)
-            samples[name].append((time.perf_counter() - t0) / args.steps)
-    return {name: statistics.median(v) for name, v in samples.items()}
+    sides = {name: training_step(model_name, spec, x, y) for name, spec in variants.items()}
+    # warm-up: compilation, oneDNN primitive caches
+    return interleave(sides, args.rounds, warmup=args.warmup, repeat=args.steps).medians
+
+
+def activation_pass(mod: nn.Module, fused: bool, x0: torch.Tensor):
+    """A side: forward + backward of one activation layer on its own leaf copy of ``x0``."""
+    x = x0.clone().requires_grad_()
+
+    def run():
+        set_tact_fused(fused)
+        mod(x).sum().backward()
+
+    return run
 
 
 def time_activation_alone(args) -> dict[str, float]:
     """Forward + backward of one activation on a 16-channel 32x32 map (resnet20's first stage)."""
     x0 = torch.randn(args.batch, 16, 32, 32)
-    mods = {"relu": nn.ReLU(), "swish": nn.SiLU(), "tact (plain autograd)": TAct(), "tact (custom autograd)": TAct(),
-            "tact (fused kernels)": TAct()}
-    mods["tact (plain autograd)"].forward = types.MethodType(_plain_forward, mods["tact (plain autograd)"])
-    samples: dict[str, list[float]] = {name: [] for name in mods}
-    for r in range(args.rounds + 1):
-        for name, mod in mods.items():
-            set_tact_fused(name == "tact (fused kernels)")
-            x = x0.clone().requires_grad_()
-            t0 = time.perf_counter()
-            for _ in range(args.steps * 5):
-                mod(x).sum().backward()
-            if r:  # round 0 is the warm-up
-                samples[name].append((time.perf_counter() - t0) / (args.steps * 5))
-    return {name: statistics.median(v) for name, v in samples.items()}
+    plain = TAct()
+    plain.forward = types.MethodType(_plain_forward, plain)
+    mods = {"relu": (nn.ReLU(), False), "swish": (nn.SiLU(), False), "tact (plain autograd)": (plain, False),
+            "tact (custom autograd)": (TAct(), False), "tact (fused kernels)": (TAct(), True)}
+    sides = {name: activation_pass(mod, fused, x0) for name, (mod, fused) in mods.items()}
+    calls = args.steps * 5  # one layer is quick: more calls per round than model steps
+    return interleave(sides, args.rounds, warmup=calls, repeat=calls).medians
 
 
-def markdown(results: dict[str, dict[str, float]], alone: dict[str, float], args) -> str:
-    hw = hardware()
+def ratio_rows(times: dict[str, float], digits: int) -> list[tuple[str, str, str]]:
+    base = times["relu"]
+    return [(name, f"{t * 1e3:.{digits}f}", f"{t / base:.2f}x") for name, t in times.items()]
+
+
+def markdown(results: dict[str, dict[str, float]], alone: dict[str, float], args, argv: list[str]) -> str:
     lines = ["# Trainable activations: training cost against ReLU", "",
-             f"Generated by `python {' '.join(sys.argv)}` (benchmarks/tact_cost.py). Median per-step training time "
+             f"Generated by `{command_line(__file__, argv)}`. Median per-step training time "
              f"(forward, backward, SGD step) on random 32x32 inputs, batch {args.batch}, {args.steps} steps x "
              f"{args.rounds} interleaved rounds after {args.warmup} warm-up steps, fp32, {torch.get_num_threads()} "
-             f"threads. Hardware: {hw['cpu']}, {hw['cores']} cores, torch {hw['torch']}, Python "
-             f"{platform.python_version()}.", "",
+             "threads.", "", *machine_lines(), "",
              "'plain autograd' is the formula `(a*x + 1 - a) * sigmoid((1 + b) * x)` left to autograd (the before); "
              "'tact' / 'mtact' use the custom autograd function that saves only the input and recomputes the "
              "sigmoid in backward; 'fused kernels' run that function's forward and backward as one "
-             "torch.compile'd loop each (`set_tact_fused(True)` / `CNNZOO_TACT_FUSED=1`). Ratios are against ReLU of the same model in the same run.", ""]
+             "torch.compile'd loop each (`set_tact_fused(True)` / `CNNZOO_TACT_FUSED=1`). Ratios are against ReLU "
+             "of the same model in the same run.", ""]
     for model_name, times in results.items():
-        base = times["relu"]
-        lines += [f"## {model_name}", "", "| variant | ms / step | vs ReLU |", "| --- | --- | --- |"]
-        lines += [f"| {name} | {t * 1e3:.1f} | {t / base:.2f}x |" for name, t in times.items()]
-        lines.append("")
-    base = alone["relu"]
+        lines += [f"## {model_name}", "", *markdown_table(["variant", "ms / step", "vs ReLU"], ratio_rows(times, 1)),
+                  ""]
     lines += ["## The activation alone", "",
               f"Forward + backward of one layer on a {args.batch}x16x32x32 map.", "",
-              "| activation | ms | vs ReLU |", "| --- | --- | --- |"]
-    lines += [f"| {name} | {t * 1e3:.2f} | {t / base:.2f}x |" for name, t in alone.items()]
+              *markdown_table(["activation", "ms", "vs ReLU"], ratio_rows(alone, 2))]
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", default=["resnet20"])
     p.add_argument("--batch", type=int, default=128)
@@ -141,8 +138,7 @@ def main(argv=None) -> int:
     p.add_argument("--compile", action="store_true", help="also time relu and tact under torch.compile")
     p.add_argument("--out", default="docs/benchmarks/tact_cost.md")
     args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(0)
     variants = dict(VARIANTS, **(COMPILED if args.compile else {}))
     results = {}
@@ -153,7 +149,7 @@ def main(argv=None) -> int:
     alone = time_activation_alone(args)
     for v, t in alone.items():
         print(f"{'activation alone':>22} {v:<24} {t * 1e3:8.2f} ms  {t / alone['relu']:.2f}x relu", flush=True)
-    atomic_write_text(Path(args.out), markdown(results, alone, args))
+    write_report(args.out, markdown(results, alone, args, argv))
     print(f"wrote {args.out}")
     return 0
 

@@ -9,13 +9,15 @@ for the scheduler, so a step can become ~100x slower than with one thread.
 """
 from __future__ import annotations
 
+import argparse
 import multiprocessing as mp
-import statistics
-import time
 
 import torch
+from harness import interleave, set_threads
 
 import cnnzoo
+
+THREADS = (1, 2)
 
 
 def _busy(stop):
@@ -24,33 +26,36 @@ def _busy(stop):
         x += 1
 
 
-def step_time(model, batch: int, threads: int, repeats: int = 5) -> float:
-    torch.set_num_threads(threads)
-    x = torch.randn(batch, 3, 32, 32)
-    times = []
-    for _ in range(repeats + 1):
-        t = time.perf_counter()
+def step_with_threads(model, x, threads: int):
+    """A side: one forward + backward with ``threads`` intra-op threads."""
+    def step():
+        set_threads(threads)
         model(x).sum().backward()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times[1:])
+
+    return step
 
 
-def measure(label: str) -> None:
+def measure(label: str, batches: list[int], repeats: int) -> None:
     model = cnnzoo.create_model("resnet20")
-    for batch in (2, 128):
-        one = step_time(model, batch, 1)
-        two = step_time(model, batch, 2)
-        print(f"{label:<22} batch {batch:>3}: 1 thread {one * 1e3:8.1f} ms   2 threads {two * 1e3:8.1f} ms   "
-              f"2/1 = {two / one:6.2f}x", flush=True)
+    for batch in batches:
+        x = torch.randn(batch, 3, 32, 32)
+        sides = {n: step_with_threads(model, x, n) for n in THREADS}
+        med = interleave(sides, repeats, warmup=1).medians
+        print(f"{label:<22} batch {batch:>3}: 1 thread {med[1] * 1e3:8.1f} ms   2 threads {med[2] * 1e3:8.1f} ms   "
+              f"2/1 = {med[2] / med[1]:6.2f}x", flush=True)
 
 
-def main() -> None:
-    measure("idle")
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--batches", type=int, nargs="+", default=[2, 128])
+    p.add_argument("--repeats", type=int, default=5, help="interleaved rounds per batch size")
+    args = p.parse_args(argv)
+    measure("idle", args.batches, args.repeats)
     stop = mp.Event()
     proc = mp.Process(target=_busy, args=(stop,), daemon=True)
     proc.start()
     try:
-        measure("one core kept busy")
+        measure("one core kept busy", args.batches, args.repeats)
     finally:
         stop.set()
         proc.join()

@@ -9,9 +9,9 @@ from ..engine.io import atomic_write_text
 from ..engine.runlog import MetricsLog
 from ..errors import ConfigError
 from .act_params import plot_final_act_params
+from .folder import RUNS_DIR, load_record
 from .plots import plot_error_curves
 from .results import aggregate, write_results
-from .runner import RUNS_DIR, load_record
 from .spec import ExperimentSpec, parse_spec
 
 TRAINABLE = ("tact", "mtact", "tact_channel", "mtact_channel")
