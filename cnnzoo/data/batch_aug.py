@@ -10,17 +10,29 @@ import torch
 def random_crop(x: torch.Tensor, padding: int, g: torch.Generator) -> torch.Tensor:
     """Zero-pad by ``padding`` and take a random ``H x W`` window per image (torchvision's RandomCrop).
 
-    A slice copy per image is much faster on a CPU than one gather over four index tensors.
+    On a CPU a slice copy per image is much faster than one gather over index tensors; on a GPU the loop would
+    launch a kernel per image, so the whole batch is one gather there. Both take the same windows.
     """
     if padding <= 0:
         return x
     n, _, h, w = x.shape
     padded = torch.nn.functional.pad(x, (padding,) * 4)
-    offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=g).tolist()
+    offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=g)
+    if x.device.type != "cpu":
+        return crop_windows(padded, offsets.to(x.device), h, w)
     out = torch.empty_like(x)
-    for i, (top, left) in enumerate(offsets):
+    for i, (top, left) in enumerate(offsets.tolist()):
         out[i] = padded[i, :, top:top + h, left:left + w]
     return out
+
+
+def crop_windows(padded: torch.Tensor, offsets: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``padded[i, :, top_i:top_i + h, left_i:left_i + w]`` for every image at once (``offsets``: (n, 2))."""
+    rows = offsets[:, :1] + torch.arange(h, device=padded.device)  # (n, h)
+    cols = offsets[:, 1:] + torch.arange(w, device=padded.device)  # (n, w)
+    batch = torch.arange(padded.shape[0], device=padded.device)[:, None, None]
+    windows = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (n, h, w, c)
+    return windows.permute(0, 3, 1, 2).contiguous()
 
 
 def random_flip(x: torch.Tensor, g: torch.Generator, p: float = 0.5) -> torch.Tensor:

@@ -69,6 +69,7 @@ class TrainConfig:
     log_every: int = 50  # steps between metric lines in the JSONL
     tag: str | None = None  # weight tag written into model.safetensors (default: the dataset name)
     resume_state: str | None = None  # also keep a committable resume state here (see docs/training.md)
+    time_budget_s: float = 0.0  # > 0: epochs (an upper bound then) is cut to what fits this wall time
     extra: dict = field(default_factory=dict)  # free-form notes, saved with the run
 
     @classmethod

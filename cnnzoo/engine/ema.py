@@ -16,18 +16,21 @@ class ModelEma(nn.Module):
             p.requires_grad_(False)
         self.decay = decay
         self.updates = 0
+        self._pairs = None  # (averaged, copied) tensor lists, paired with the model's on the first update
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
+        """One decay step: floating parameters and buffers move towards the model's (one fused ``_foreach``
+        call, not a kernel per tensor: ResNet-110 has ~700), BN running statistics and counters are copied."""
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        model_state = model.state_dict()
-        for name, ema_t in self.module.state_dict().items():
-            t = model_state[name].detach()
-            if ema_t.is_floating_point() and "running_" not in name:
-                ema_t.lerp_(t, 1 - d)
-            else:  # BN running statistics and counters follow the model
-                ema_t.copy_(t)
+        if self._pairs is None:
+            self._pairs = _pair_tensors(self.module, model)
+        (avg_ema, avg_model), (copy_ema, copy_model) = self._pairs
+        if avg_ema:
+            torch._foreach_lerp_(avg_ema, avg_model, 1 - d)
+        if copy_ema:
+            torch._foreach_copy_(copy_ema, copy_model)
 
     def state_dict(self, *args, **kwargs):
         return {"module": self.module.state_dict(), "updates": self.updates}
@@ -35,3 +38,13 @@ class ModelEma(nn.Module):
     def load_state_dict(self, state, strict: bool = True):
         self.module.load_state_dict(state["module"], strict=strict)
         self.updates = int(state["updates"])
+
+
+def _pair_tensors(ema: nn.Module, model: nn.Module) -> tuple[tuple[list, list], tuple[list, list]]:
+    ema_state, model_state = ema.state_dict(keep_vars=True), model.state_dict(keep_vars=True)
+    averaged, copied = ([], []), ([], [])
+    for name, ema_t in ema_state.items():
+        target = averaged if ema_t.is_floating_point() and "running_" not in name else copied
+        target[0].append(ema_t.data)
+        target[1].append(model_state[name].data)
+    return averaged, copied

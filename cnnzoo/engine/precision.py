@@ -1,6 +1,6 @@
 """Device, autocast precision and memory format.
 
-CUDA: fp16 autocast + GradScaler, channels_last, cudnn.benchmark. CPU: bf16 autocast + channels_last when the
+CUDA: bf16 autocast (fp16 + GradScaler where the GPU has no bf16), channels_last, cudnn.benchmark. CPU: bf16 autocast + channels_last when the
 CPU has native bf16 (AVX-512 BF16 / AMX), which ``benchmarks/cpu_precision.py`` measured at about 2x fp32 for
 ResNet-20 training on this project's machine; fp32 otherwise.
 """
@@ -64,8 +64,8 @@ def resolve_precision(device: torch.device, precision: str = "auto", channels_la
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "auto":
-        if device.type == "cuda":
-            precision = "fp16"
+        if device.type == "cuda":  # bf16 needs no loss scaling; fp16 + GradScaler on GPUs before Ampere
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         elif device.type == "cpu" and cpu_has_native_bf16():
             precision = "bf16"
         else:

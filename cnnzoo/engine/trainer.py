@@ -1,6 +1,7 @@
 """``train()``: one function behind ``cnnzoo train``, from a single CPU process to torchrun on GPUs."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -17,6 +18,7 @@ from ..errors import ConfigError, TrainingError
 from ..factory import create_model
 from ..hub.files.io import save_weights
 from ..registry import get_model_spec
+from .budget import epochs_for_budget, seconds_per_step, wait_for_peers
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint, set_rng_state
 from .config import TrainConfig, build_config, resume_changes, save_config
 from .distributed import DistInfo, all_reduce_sum, barrier, cleanup, init_distributed
@@ -139,6 +141,8 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
         model.eval()(torch.zeros((1, *data.data_cfg["input_size"]), device=device))
     model.train()
 
+    if cfg.time_budget_s > 0:
+        cfg = _fit_budget(cfg, model, data, precision, info, ckpt_path if resume else None)
     steps_per_epoch = len(data.train)
     optimizer = create_optimizer(model, cfg, group_fn(model) if group_fn is not None else None)
     scheduler = create_scheduler(optimizer, cfg, steps_per_epoch)
@@ -216,6 +220,23 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
         barrier(info)
 
     return _finish(cfg, info, out, model, ema, data, precision, log, last, t_start)
+
+
+def _fit_budget(cfg: TrainConfig, model: nn.Module, data, precision, info: DistInfo,
+                resumed_from: Path | None) -> TrainConfig:
+    """``cfg`` with the epochs that fit ``time_budget_s`` (a resumed run keeps the number it chose at start)."""
+    if resumed_from is not None:
+        return dataclasses.replace(cfg, epochs=int(load_checkpoint(resumed_from)["config"]["epochs"]))
+    wait_for_peers()
+    step_s = seconds_per_step(model, data.train, precision, nn.CrossEntropyLoss())
+    step_s = all_reduce_sum([step_s], info)[0].item() / info.world_size  # every rank picks the same number
+    val_batches = len(data.val) * (2 if cfg.ema else 1) if data.val is not None else 0
+    test_batches = len(data.test) * (2 if cfg.tta else 1) if data.test is not None else 0
+    epochs = epochs_for_budget(cfg.time_budget_s, step_s, len(data.train), val_batches, test_batches, cfg.epochs)
+    if info.is_main:
+        print(f"time budget {cfg.time_budget_s:.0f} s: {step_s * 1000:.1f} ms a training step -> {epochs} epochs "
+              f"(at most {cfg.epochs})", flush=True)
+    return dataclasses.replace(cfg, epochs=epochs)
 
 
 def _check_resumable(state: dict, cfg: TrainConfig, ckpt_path: Path) -> None:
