@@ -92,7 +92,7 @@ def test_memory_efficient_via_create_model_and_eval_mode():
 
 def test_densenet_stage_layout():
     model = cnnzoo.create_model("densenet121")
-    assert [(f["num_chs"], f["reduction"]) for f in model.feature_info] == \
+    assert [(f["num_chs"], f["reduction"]) for f in model.stage_info] == \
         [(256, 4), (512, 8), (1024, 16), (1024, 32)]
     assert not hasattr(model.stages[0], "transition") and model.stages[1].transition.conv.out_channels == 128
     cifar = cnnzoo.create_model("densenet40_k12")  # no compression: 16 + 3 * 12 * 12 channels at the end
@@ -130,10 +130,10 @@ def test_dpn_stage_outputs_match_timm_feature_info():
         ours = build_on_meta(name)
         with torch.device("meta"):
             theirs = timm.create_model(name)
-        assert [(f["num_chs"], f["reduction"]) for f in ours.feature_info] == \
+        assert [(f["num_chs"], f["reduction"]) for f in ours.stage_info] == \
             [(f["num_chs"], f["reduction"]) for f in theirs.feature_info[1:]], name
     # dpn92: stage i outputs bw_i + (blocks_i + 2) * inc_i channels
-    assert [f["num_chs"] for f in build_on_meta("dpn92").feature_info] == \
+    assert [f["num_chs"] for f in build_on_meta("dpn92").stage_info] == \
         [256 + 5 * 16, 512 + 6 * 32, 1024 + 22 * 24, 2048 + 5 * 128]
 
 

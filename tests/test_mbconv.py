@@ -134,8 +134,8 @@ def test_cifar_efficientnet_changes_strides_not_weights():
     classifier = lambda m: count_params(m.head)  # noqa: E731
     assert count_params(cifar) - classifier(cifar) == count_params(b0) - classifier(b0)
     assert count_params(cifar) == count_params(b0) - 1280 * 990 - 990
-    assert [i["reduction"] for i in cifar.feature_info] == [1, 1, 2, 4, 4, 8, 8]
-    assert [i["reduction"] for i in b0.feature_info] == [2, 4, 8, 16, 16, 32, 32]
+    assert [i["reduction"] for i in cifar.stage_info] == [1, 1, 2, 4, 4, 8, 8]
+    assert [i["reduction"] for i in b0.stage_info] == [2, 4, 8, 16, 16, 32, 32]
 
 
 # --------------------------------------------------------------------------------------------------------------

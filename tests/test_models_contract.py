@@ -97,7 +97,11 @@ def test_classifier_reset_and_pre_logits(name):
 @pytest.mark.parametrize("name", ALL)
 def test_features_only_agree_with_feature_info(name):
     model = build(name).eval()
-    assert [f["module"] for f in model.feature_info] == [f"stages.{i}" for i in range(len(model.stages))]
+    modules = dict(model.named_modules())
+    assert all(f["module"] in modules for f in model.feature_info)
+    reductions = [f["reduction"] for f in model.feature_info]
+    assert reductions == sorted(set(reductions))  # one feature per output stride, as in timm
+    assert model.feature_info[-1]["num_chs"] == model.stage_info[-1]["num_chs"]
     feats = FeatureExtractor(model)
     h, w = small_size(name)
     with torch.no_grad():
@@ -125,12 +129,14 @@ def test_in_chans_and_input_checks(name):
 
 
 def test_features_only_via_create_model():
-    feats = cnnzoo.create_model("resnet50", features_only=True, out_indices=(1, -1))
-    assert feats.channels() == [512, 2048] and feats.reductions() == [8, 32]
+    """out_indices index feature_info, whose first entry is the stem's stride-2 map (timm's meaning)."""
+    feats = cnnzoo.create_model("resnet50", features_only=True, out_indices=(0, 2, -1))
+    assert feats.channels() == [64, 512, 2048] and feats.reductions() == [2, 8, 32]
+    assert [f["module"] for f in feats.feature_info] == ["stem.conv", "stages.1", "stages.3"]
     maps = feats(torch.randn(1, 3, 64, 64))
-    assert [tuple(m.shape) for m in maps] == [(1, 512, 8, 8), (1, 2048, 2, 2)]
-    with pytest.raises(ValueError, match="out_indices entry 4 is not a stage"):
-        cnnzoo.create_model("resnet20", features_only=True, out_indices=(4,))
+    assert [tuple(m.shape) for m in maps] == [(1, 64, 32, 32), (1, 512, 8, 8), (1, 2048, 2, 2)]
+    with pytest.raises(ValueError, match=r"out_indices entry 3 is not a feature of this model; valid: \[0, 1, 2\]"):
+        cnnzoo.create_model("resnet20", features_only=True, out_indices=(3,))
 
 
 def test_every_model_counts_parameters():

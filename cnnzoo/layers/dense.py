@@ -15,6 +15,7 @@ as in the plain mode; the recomputation does not update the BN running statistic
 from __future__ import annotations
 
 import contextlib
+from typing import List
 
 import torch
 import torch.nn.functional as F
@@ -69,14 +70,18 @@ class DenseLayer(nn.Module):
         finally:
             self._recomputing = False
 
-    def forward(self, features: list[torch.Tensor] | torch.Tensor) -> torch.Tensor:
-        if isinstance(features, torch.Tensor):
-            features = [features]
+    @torch.jit.unused
+    def _eager_concat_norm_conv(self, features: List[torch.Tensor]) -> torch.Tensor:
         if self.memory_efficient and torch.is_grad_enabled() and any(f.requires_grad for f in features):
-            out = checkpoint(self._concat_norm_conv, *features, use_reentrant=False,
-                             context_fn=lambda: (contextlib.nullcontext(), self._recompute_context()))
+            return checkpoint(self._concat_norm_conv, *features, use_reentrant=False,
+                              context_fn=lambda: (contextlib.nullcontext(), self._recompute_context()))
+        return self._concat_norm_conv(*features)
+
+    def forward(self, features: List[torch.Tensor]) -> torch.Tensor:
+        if torch.jit.is_scripting():  # TorchScript: no checkpointing (it is a training-time memory saving)
+            out = self.conv1(self.norm1(torch.cat(features, 1)))
         else:
-            out = self._concat_norm_conv(*features)
+            out = self._eager_concat_norm_conv(features)
         if self.bottleneck:
             out = self.conv2(self.norm2(out))
         if self.drop_rate > 0:

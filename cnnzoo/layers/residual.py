@@ -119,7 +119,7 @@ class PreActBasicBlock(nn.Module):
 
     def __init__(self, in_chs: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
                  act_layer: ActSpec = "relu", attn_layer: AttnLayer = None, block_drop_rate: float = 0.0,
-                 drop_path: float = 0.0, **unused):
+                 drop_path: float = 0.0):
         super().__init__()
         self.norm1 = NormAct(in_chs, act_layer)
         self.conv1 = nn.Conv2d(in_chs, planes, 3, stride, 1, bias=False)
@@ -144,7 +144,7 @@ class PreActBottleneck(nn.Module):
     expansion = 4
 
     def __init__(self, in_chs: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 act_layer: ActSpec = "relu", attn_layer: AttnLayer = None, drop_path: float = 0.0, **unused):
+                 act_layer: ActSpec = "relu", attn_layer: AttnLayer = None, drop_path: float = 0.0):
         super().__init__()
         out_chs = planes * self.expansion
         self.norm1 = NormAct(in_chs, act_layer)
@@ -174,7 +174,7 @@ class Res2Bottleneck(nn.Module):
 
     def __init__(self, in_chs: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
                  groups: int = 1, base_width: int = 26, scale: int = 4, act_layer: ActSpec = "relu",
-                 attn_layer: AttnLayer = None, drop_path: float = 0.0, **unused):
+                 attn_layer: AttnLayer = None, drop_path: float = 0.0):
         super().__init__()
         width = int(planes * base_width / 64) * groups
         out_chs = planes * self.expansion
@@ -198,9 +198,11 @@ class Res2Bottleneck(nn.Module):
     def forward(self, x):
         shortcut = self.downsample(x)
         splits = torch.split(self.conv1(x), self.width, 1)
-        outs, sp = [], None
+        outs: list[torch.Tensor] = []
+        sp = splits[0]
         for i, conv in enumerate(self.convs):
-            sp = splits[i] if i == 0 or self.is_first else sp + splits[i]
+            if i > 0:
+                sp = splits[i] if self.is_first else sp + splits[i]
             sp = conv(sp)
             outs.append(sp)
         outs.append(self.pool(splits[-1]) if self.pool is not None else splits[-1])

@@ -79,7 +79,9 @@ def build_densenet(
         chs = parts["block"].out_chs
         stages.append(nn.Sequential(parts))
         info.append(dict(num_chs=chs, reduction=reduction))
-    model = ZooModel(stem, stages, info, chs, num_classes, in_chans, drop_rate, final=NormAct(chs, act_layer))
+    # timm's last DenseNet feature is norm5, the closing BN-act: it finishes the last dense block's map
+    model = ZooModel(stem, stages, info, chs, num_classes, in_chans, drop_rate, final=NormAct(chs, act_layer),
+                     final_is_feature=True)
     init_weights(model)
     return model
 

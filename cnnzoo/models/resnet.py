@@ -100,7 +100,8 @@ def build_resnet(
         stages.append(nn.Sequential(*blocks))
         info.append(dict(num_chs=out_chs, reduction=reduction))
     final = NormAct(in_chs, act_layer) if preact else None
-    model = ZooModel(stem, stages, info, in_chs, num_classes, in_chans, drop_rate, final)
+    # a pre-activation net's closing BN-act finishes its last map (as DenseNet's norm5 does)
+    model = ZooModel(stem, stages, info, in_chs, num_classes, in_chans, drop_rate, final, final_is_feature=preact)
     init_weights(model, zero_init_last)
     return model
 
