@@ -54,7 +54,9 @@ class ModelSpec:
             mean=self.mean,
             std=self.std,
             crop_pct=self.crop_pct,
+            crop_mode="center",
             interpolation=self.interpolation,
+            fixed_input_size=False,  # every model pools globally: any size above its total stride works
         )
 
 
@@ -109,7 +111,14 @@ def get_model_spec(name: str) -> ModelSpec:
 
 
 def is_model(name: str) -> bool:
+    """Whether ``name`` (``arch`` or ``arch.tag``) names a registered architecture (timm's ``is_model``)."""
     return split_model_name_tag(name)[0] in _MODELS
+
+
+def model_entrypoint(name: str) -> Callable:
+    """The registered builder of ``name`` (timm's ``model_entrypoint``); an unknown name raises
+    :class:`UnknownModelError` with the closest names."""
+    return get_model_spec(name).fn
 
 
 def match_names(names: Iterable[str], pattern: str | Iterable[str]) -> list[str]:
