@@ -6,8 +6,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..data.data_config import resolve_data_config
 from ..data.images import load_rgb
-from ..data.transforms import eval_transform
+from ..data.transforms import create_transform
 from ..errors import InvalidArgumentError
 
 
@@ -15,13 +16,12 @@ from ..errors import InvalidArgumentError
 def predict(model: nn.Module, images: list[str | Path], topk: int = 5, batch_size: int = 64) -> list[dict]:
     """``[{"image": path, "topk": [(label, probability), ...]}, ...]`` for each image file."""
     cfg = dict(getattr(model, "pretrained_cfg", {}) or {})
-    labels = list(cfg.get("labels") or [str(i) for i in range(model.num_classes)])
+    # display names where the weight has them (Imagenette: "tench" for the folder name n01440764)
+    labels = list(cfg.get("label_names") or cfg.get("labels") or [str(i) for i in range(model.num_classes)])
     if not isinstance(topk, int) or topk < 1:
         raise InvalidArgumentError(f"topk must be an integer >= 1, got {topk!r}")
     k = min(topk, len(labels))
-    if cfg.get("crop_pct", 1.0) >= 1.0 and cfg["input_size"][-1] <= 64:
-        cfg["crop_pct"] = 1.0  # small-image weights see the whole image, resized, as in training
-    tf = eval_transform(cfg)
+    tf = create_transform(**resolve_data_config(model=model))
     model.eval()
     out = []
     for start in range(0, len(images), batch_size):
