@@ -80,9 +80,10 @@ class FrozenBatchNorm2d(nn.Module):
                              else torch.zeros((), dtype=torch.long))
 
     def forward(self, x):
-        scale = self.weight * torch.rsqrt(self.running_var + self.eps)
-        shift = self.bias - self.running_mean * scale
-        return x * scale.view(1, -1, 1, 1).to(x.dtype) + shift.view(1, -1, 1, 1).to(x.dtype)
+        # the op an eval-mode BatchNorm2d runs, so a frozen model and the same weights reloaded into a plain one
+        # compute the same logits, also under bf16 autocast (finetune reports one figure, not two)
+        return nn.functional.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False,
+                                        0.0, self.eps)
 
 
 def _keep_bn_in_eval(bn: nn.modules.batchnorm._BatchNorm) -> None:

@@ -41,8 +41,10 @@ def evaluate_run(out: Path, arch: str, info: dict, cfg, precision_name: str) -> 
     if val is not None:
         results["val"] = val
     if info.get("test_split"):
+        # the engine's batch size: under bf16 the kernels may round differently at another batch size, and the
+        # figure printed here must be the one the training run printed
         test = evaluate(model, str(info["root"]), info["test_split"], device=cfg.device, precision=precision_name,
-                        subset=cfg.subset, skip_bad=cfg.skip_bad)
+                        subset=cfg.subset, skip_bad=cfg.skip_bad, batch_size=cfg.batch_size)
         results["test"] = dict(test, split=info["test_split"])
     return results
 

@@ -43,6 +43,7 @@ OPTIONAL = {
     "default": "true for the architecture's default weight",
     "source": "where imported weights came from {library, name, weight, url}",
     "notes": "free text",
+    "label_names": "display names, one per label, where labels are ids (Imagenette's WordNet folder names)",
     "comparison": "published figures to compare with {paper, public, leaderboard, note} (hub/comparisons.py)",
     "speed": "CPU inference throughput {images_per_s, batch, threads, precision, cpu, date, command}",
 }
@@ -78,6 +79,10 @@ def entry_problems(name: str, entry: Mapping) -> list[str]:
     n = entry.get("num_classes")
     if "num_classes" in entry and not (isinstance(n, int) and not isinstance(n, bool) and n > 0):
         problems.append(f"num_classes must be a positive integer, got {n!r}")
+    names = entry.get("label_names")
+    if "label_names" in entry and (not isinstance(names, list) or (isinstance(n, int) and len(names) != n)):
+        problems.append(f"label_names must be a list of num_classes={n} names, got "
+                        f"{len(names) if isinstance(names, list) else type(names).__name__}")
     labels = entry.get("labels")
     if "labels" in entry and (not isinstance(labels, list) or (isinstance(n, int) and len(labels) != n)):
         problems.append(f"labels must be a list of num_classes={n} names, got "
