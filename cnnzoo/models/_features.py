@@ -19,32 +19,41 @@ _POOLS = (nn.MaxPool2d, nn.AvgPool2d)
 
 
 def _stride(module: nn.Module) -> int:
-    stride = module.stride
+    stride = module.stride if module.stride is not None else module.kernel_size  # a pool's default stride
     return stride[0] if isinstance(stride, tuple) else stride
 
 
-def stem_feature(stem: nn.Module) -> dict | None:
-    """The map a stem computes before its closing pool (ResNet's ``act1``, DenseNet's ``norm0``), or None when
-    the stem does not end in a pool (its output is then at the first stage's stride)."""
-    if not isinstance(stem, nn.Sequential) or len(stem) < 2 or not isinstance(stem[-1], _POOLS):
-        return None
-    names = list(stem._modules)
+def _walk(module: nn.Module) -> tuple[int, int | None]:
+    """(total stride, channels of the last conv) of a sequential module."""
     reduction, channels = 1, None
-    for module in stem[:-1].modules():
-        if isinstance(module, nn.Conv2d):
-            reduction, channels = reduction * _stride(module), module.out_channels
-        elif isinstance(module, _POOLS):
-            reduction *= _stride(module)
-    if channels is None:
-        return None
-    return dict(num_chs=channels, reduction=reduction, module=f"stem.{names[-2]}")
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            reduction, channels = reduction * _stride(m), m.out_channels
+        elif isinstance(m, _POOLS):
+            reduction *= _stride(m)
+    return reduction, channels
 
 
-def build_feature_info(stage_info: Sequence[dict], stem_info: dict | None, final_is_feature: bool) -> list[dict]:
+def stem_features(stem: nn.Module) -> list[dict]:
+    """The stem's candidate feature maps: the map before a closing pool (ResNet's ``act1``, DenseNet's
+    ``norm0``, at stride 2) and the stem's output (NASNet's ``conv0``). A stage at the same stride replaces
+    them (:func:`build_feature_info`)."""
+    found = []
+    if isinstance(stem, nn.Sequential) and len(stem) >= 2 and isinstance(stem[-1], _POOLS):
+        reduction, channels = _walk(stem[:-1])
+        if channels is not None:
+            found.append(dict(num_chs=channels, reduction=reduction, module=f"stem.{list(stem._modules)[-2]}"))
+    reduction, channels = _walk(stem)
+    if channels is not None:
+        found.append(dict(num_chs=channels, reduction=reduction, module="stem"))
+    return found
+
+
+def build_feature_info(stage_info: Sequence[dict], stem_info: list[dict], final_is_feature: bool) -> list[dict]:
     """One entry per reduction, the last module at it. ``final_is_feature``: the closing norm-act belongs to
     the last map (DenseNet's ``norm5``); otherwise the last stage's output is the last feature (DPN's
     ``conv5_x``, EfficientNet's ``blocks.6``)."""
-    candidates = [dict(stem_info)] if stem_info else []
+    candidates = [dict(info) for info in stem_info]
     candidates += [dict(info, module=f"stages.{i}") for i, info in enumerate(stage_info)]
     if final_is_feature:
         candidates[-1]["module"] = "final"
@@ -84,6 +93,7 @@ class FeatureExtractor(nn.Module):
         self.pretrained_cfg = model.pretrained_cfg
         self.stem = model.stem
         self.split_stem = any(m.startswith("stem.") for m in wanted)
+        self.stem_is_feature = "stem" in wanted
         self.stem_taps = [name for name in self.stem._modules if f"stem.{name}" in wanted]
         stage_taps = [int(m.split(".")[1]) for m in wanted if m.startswith("stages.")]
         self.use_final = "final" in wanted
@@ -106,8 +116,10 @@ class FeatureExtractor(nn.Module):
                 x = module(x)
                 if name in self.stem_taps:
                     outs.append(x)
-        elif len(self.stages) or self.use_final:
+        else:
             x = self.stem(x)
+        if self.stem_is_feature:
+            outs.append(x)
         for i, stage in enumerate(self.stages):
             x = stage(x)
             if i in self.stage_taps:

@@ -17,7 +17,7 @@ from ..errors import InvalidArgumentError
 from ..layers.checkpoint import checkpoint_block
 from ..layers.global_pool import GlobalPool
 from ._checks import check_in_chans, check_input, check_num_classes
-from ._features import FeatureExtractor, build_feature_info, stem_feature
+from ._features import FeatureExtractor, build_feature_info, stem_features
 
 __all__ = ["ZooModel", "ClassifierHead", "FeatureExtractor", "check_num_classes", "check_in_chans", "check_input"]
 
@@ -66,7 +66,8 @@ class ZooModel(nn.Module):
     (the closing BN-act of pre-activation nets, the 1x1 head conv of MBConv nets), the channels entering the
     classifier and one ``stage_info`` entry (``num_chs``, ``reduction``) per stage. ``feature_info`` is derived
     from them (see :mod:`cnnzoo.models._features`): ``final_is_feature`` says the closing norm-act belongs to
-    the last feature map, and a stem that ends in a pool contributes its pre-pool map.
+    the last feature map, and the stem contributes its own maps at strides no stage has (``stem_info``
+    overrides what :func:`~cnnzoo.models._features.stem_features` finds).
     """
 
     __jit_unused_properties__ = ["default_cfg"]
@@ -84,7 +85,7 @@ class ZooModel(nn.Module):
         *,
         global_pool: str = "avg",
         final_is_feature: bool = False,
-        stem_info: dict | None = None,
+        stem_info: list[dict] | None = None,
     ):
         super().__init__()
         if len(stage_info) != len(stages):
@@ -95,7 +96,8 @@ class ZooModel(nn.Module):
         self.final = final if final is not None else nn.Identity()
         self.num_features = num_features
         self.stage_info = [dict(info, module=f"stages.{i}") for i, info in enumerate(stage_info)]
-        self.feature_info = build_feature_info(stage_info, stem_info or stem_feature(stem), final_is_feature)
+        stem_info = stem_features(stem) if stem_info is None else stem_info
+        self.feature_info = build_feature_info(stage_info, stem_info, final_is_feature)
         self.head = ClassifierHead(num_features, num_classes, drop_rate, global_pool)
         self.grad_checkpointing = False
         self.pretrained_cfg: dict = {}
