@@ -8,7 +8,7 @@ from cnnzoo.registry import get_model_spec
 from cnnzoo.deploy.optimize import fold_batchnorm, fold_conv_bn
 from helpers import randomize_
 
-ALL = cnnzoo.list_models()
+ALL = [n for n in cnnzoo.list_models() if n not in cnnzoo.list_models("vgg1[369]*")]  # vgg11's code, 140M params
 # With random BN statistics these two are numerically ill-conditioned in float32: resnet1202's residual stream
 # overflows to inf, and seresnet152 amplifies float32 reordering noise (channels_last alone moves its logits by
 # ~10 %). They are checked in float64, where rounding is ~1e-16 and 1e-4 tests the folding itself.
@@ -28,7 +28,8 @@ def test_optimized_logits_match(name):
     dtype = torch.float64 if name in FLOAT64 else torch.float32
     model = randomize_batchnorm_(cnnzoo.create_model(name)).eval().to(dtype)
     # the smallest inputs the nets take: 1x1 after the 32x stride of ImageNet nets, 4x4 after CIFAR nets' 4x
-    size = 16 if get_model_spec(name).size == "cifar" else 32
+    spec = get_model_spec(name)
+    size = 16 if spec.size == "cifar" else max(32, spec.reference.get("min_input_size", 0))
     x = torch.randn(1, 3, size, size, dtype=dtype)
     with torch.no_grad():
         expected = model(x)

@@ -49,16 +49,22 @@ class ImageNetSource:
     top1: float | None = None
     top5: float | None = None
     eval_size: int | None = None
+    # (mean, std) the converted weight needs where the source's transforms say otherwise: torchvision's GoogLeNet
+    # and Inception v3 weights turn ImageNet-normalised input into (x - 0.5) / 0.5 inside the model
+    # (transform_input=True), a step cnnzoo's models do not hide, so their data config asks for that scaling.
+    mean_std: tuple[tuple[float, ...], tuple[float, ...]] | None = None
 
 
-def _tv(arch: str, *versions: int) -> list[ImageNetSource]:
-    return [ImageNetSource(arch, "tv_in1k" if v == 1 else f"tv{v}_in1k", "torchvision", f"IMAGENET1K_V{v}")
-            for v in versions]
+def _tv(arch: str, *versions: int, mean_std=None) -> list[ImageNetSource]:
+    return [ImageNetSource(arch, "tv_in1k" if v == 1 else f"tv{v}_in1k", "torchvision", f"IMAGENET1K_V{v}",
+                           mean_std=mean_std) for v in versions]
 
 
 def _timm(arch: str, weight: str, top1: float, top5: float, eval_size: int = 224) -> ImageNetSource:
     return ImageNetSource(arch, "timm_in1k", "timm", weight, top1, top5, eval_size)
 
+
+_HALF = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 
 SOURCES: list[ImageNetSource] = [
     *_tv("resnet18", 1), *_tv("resnet34", 1), *_tv("resnet50", 1, 2), *_tv("resnet101", 1, 2),
@@ -78,6 +84,8 @@ SOURCES: list[ImageNetSource] = [
     _timm("dpn98", "mx_in1k", 79.670, 94.654), _timm("dpn107", "mx_in1k", 80.168, 94.942),
     _timm("dpn131", "mx_in1k", 79.814, 94.700),
     _timm("mobilenetv2_100", "ra_in1k", 72.976, 91.010), _timm("efficientnet_b0", "ra_in1k", 77.694, 93.532),
+    *_tv("googlenet", 1, mean_std=_HALF), *_tv("inception_v3", 1, mean_std=_HALF),
+    _timm("inception_resnet_v2", "tf_in1k", 80.462, 95.308, 299),
 ]
 
 
@@ -121,10 +129,11 @@ def describe_source(source: ImageNetSource) -> dict:
         w = get_model_weights(eq.name)[source.weight]
         t = w.transforms()
         acc = w.meta["_metrics"]["ImageNet-1K"]
+        mean, std = source.mean_std or (t.mean, t.std)
         return dict(
             labels=list(w.meta["categories"]),
             input_size=[3, t.crop_size[0], t.crop_size[0]],
-            mean=list(t.mean), std=list(t.std), interpolation=t.interpolation.value,
+            mean=list(mean), std=list(std), interpolation=t.interpolation.value,
             crop_pct=round(t.crop_size[0] / t.resize_size[0], 4),
             metrics=dict(top1=acc["acc@1"], top5=acc["acc@5"], split="val", n=IMAGENET_VAL_IMAGES,
                          source=f"torchvision {eq.name} {source.weight} meta"),
