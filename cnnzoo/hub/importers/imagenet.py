@@ -84,6 +84,7 @@ SOURCES: list[ImageNetSource] = [
     _timm("dpn98", "mx_in1k", 79.670, 94.654), _timm("dpn107", "mx_in1k", 80.168, 94.942),
     _timm("dpn131", "mx_in1k", 79.814, 94.700),
     _timm("mobilenetv2_100", "ra_in1k", 72.976, 91.010), _timm("efficientnet_b0", "ra_in1k", 77.694, 93.532),
+    *_tv("alexnet", 1), *[s for d in (11, 13, 16, 19) for bn in ("", "_bn") for s in _tv(f"vgg{d}{bn}", 1)],
     *_tv("googlenet", 1, mean_std=_HALF), *_tv("inception_v3", 1, mean_std=_HALF),
     _timm("inception_resnet_v2", "tf_in1k", 80.462, 95.308, 299),
     _timm("nasnetalarge", "tf_in1k", 82.626, 96.042, 331),
