@@ -86,6 +86,7 @@ SOURCES: list[ImageNetSource] = [
     _timm("mobilenetv2_100", "ra_in1k", 72.976, 91.010), _timm("efficientnet_b0", "ra_in1k", 77.694, 93.532),
     *_tv("alexnet", 1), *[s for d in (11, 13, 16, 19) for bn in ("", "_bn") for s in _tv(f"vgg{d}{bn}", 1)],
     *_tv("googlenet", 1, mean_std=_HALF), *_tv("inception_v3", 1, mean_std=_HALF),
+    *_tv("squeezenet1_0", 1), *_tv("squeezenet1_1", 1),
     _timm("inception_resnet_v2", "tf_in1k", 80.462, 95.308, 299),
     _timm("nasnetalarge", "tf_in1k", 82.626, 96.042, 331),
 ]
