@@ -13,7 +13,7 @@ import torch
 
 from ...errors import UnknownModelError, WeightIntegrityError
 from .converters import densenet, dpn, efficientnet, mobilenetv2, resnet  # noqa: F401  (each fills the table)
-from .converters import inception, mobilenetv1, nasnet, squeezenet, vgg  # noqa: F401
+from .converters import inception, mobilenetv1, nasnet, resnetv2, squeezenet, vgg  # noqa: F401
 from .equivalence import Equivalent, Rules, all_equivalents, register_equivalent  # noqa: F401  (the table's API)
 
 

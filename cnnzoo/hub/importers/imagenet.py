@@ -89,6 +89,7 @@ SOURCES: list[ImageNetSource] = [
     *_tv("squeezenet1_0", 1), *_tv("squeezenet1_1", 1),
     _timm("inception_resnet_v2", "tf_in1k", 80.462, 95.308, 299),
     _timm("nasnetalarge", "tf_in1k", 82.626, 96.042, 331),
+    _timm("resnetv2_50x1_bit", "goog_in21k_ft_in1k", 80.340, 95.680, 448),
 ]
 
 
