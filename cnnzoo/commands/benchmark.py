@@ -12,7 +12,7 @@ def add_arguments(p) -> None:
                    help="the counterpart from the converters' equivalence table (auto: the first listed)")
     p.add_argument("--mode", default="infer", choices=["infer", "train"],
                    help="infer: forward under inference_mode; train: forward + backward + SGD step")
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--batch", type=int, default=32, help="images per step")
     p.add_argument("--img-size", type=int, default=None, help="default: the model's input size")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--channels-last", action="store_true", help="channels_last model and input on every side")

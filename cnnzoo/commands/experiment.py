@@ -12,19 +12,20 @@ from pathlib import Path
 def add_arguments(p) -> None:
     p.add_argument("config", metavar="CONFIG|report",
                    help="grid YAML (a path or a shipped name such as activations_cifar10), or `report`")
-    p.add_argument("folder", nargs="?", metavar="DIR", help="with `report`: the results folder")
+    p.add_argument("folder", nargs="?", metavar="DIR", help="with `report`: the results folder (default: none)")
     p.add_argument("--out", help="results folder (default runs/<experiment name>)")
     p.add_argument("--force", action="store_true",
                    help="adopt a results folder written by a different config (changed runs are moved aside)")
     p.add_argument("--retry-failed", action="store_true", help="train again the runs that failed (non-finite loss)")
     p.add_argument("--report-only", action="store_true", help="regenerate plots and tables; train nothing")
-    p.add_argument("--page", help="also write the report as this Markdown page (figures copied to its img/)")
+    p.add_argument("--page", help="also write the report as this Markdown page (figures copied to its img/) "
+                                  "(default: no page)")
     p.add_argument("--jobs", type=int, default=1,
                    help="train N cells at a time in N processes, each with cores/N torch threads (on a small CPU "
                         "several one-thread runs outpace one run on all cores: docs/training.md)")
     p.add_argument("--shard", default="1/1", metavar="K/N",
                    help="train only cells K, K+N, K+2N, ... (what each of the --jobs processes does)")
-    p.add_argument("--threads", type=int, help="torch threads of every run (overrides the grid's)")
+    p.add_argument("--threads", type=int, help="torch threads of every run (default: the grid's)")
 
 
 def run(args) -> int:

@@ -1,11 +1,12 @@
-"""cnnzoo export MODEL[.TAG] --format onnx|torchscript OUT [--img-size S] [--optimize] [--pretrained]"""
+"""cnnzoo export MODEL[.TAG] OUT [--format onnx|torchscript] [--img-size S] [--optimize]"""
 from __future__ import annotations
 
 
 def add_arguments(p) -> None:
     p.add_argument("model", help="architecture (resnet20) or weight (resnet20.cifar10: loads its weights)")
-    p.add_argument("out", help="output file (.onnx or .pt)")
-    p.add_argument("--format", required=True, choices=["onnx", "torchscript"])
+    p.add_argument("out", help="output file: .onnx for ONNX, .pt / .pth / .ts for TorchScript")
+    p.add_argument("--format", choices=["onnx", "torchscript"],
+                   help="onnx or torchscript (default: the one OUT's extension names)")
     p.add_argument("--img-size", type=int, default=None, help="input size (default: the model's)")
     p.add_argument("--num-classes", type=int, default=None, help="classifier size (default: the model's)")
     p.add_argument("--optimize", action="store_true", help="fold BatchNorm into the convs first")
@@ -15,9 +16,11 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from cnnzoo.factory import create_model
-    from cnnzoo.deploy.export import export_model
+    from cnnzoo.deploy.export import check_extension, export_model, format_for
     from cnnzoo.registry import split_model_name_tag
 
+    args.format = args.format or format_for(args.out)
+    check_extension(args.out, args.format)  # before building or loading anything
     _, tag = split_model_name_tag(args.model)
     model = create_model(args.model, pretrained=tag is not None, num_classes=args.num_classes)
     extra = dict(opset=args.opset, dynamo=args.dynamo) if args.format == "onnx" else {}

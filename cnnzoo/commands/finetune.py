@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ..engine.config import TrainConfig
+
 # engine keys passed through unchanged (see docs/training.md)
 ENGINE_FLAGS = {
     "--precision": ("precision", str), "--device": ("device", str), "--optimizer": ("optimizer", str),
@@ -15,40 +17,45 @@ ENGINE_FLAGS = {
 def add_arguments(p) -> None:
     p.add_argument("model", help="a weight (resnet20.cifar10, resnet50.tv_in1k), or an architecture with --weights "
                                  "or --scratch")
-    p.add_argument("--data", required=True, help="image folder: <root>/<split>/<class>/<image> (Kaggle's "
+    p.add_argument("--data", required=True, help="(required) ""image folder: <root>/<split>/<class>/<image> (Kaggle's "
                                                  "seg_train/seg_train/<class> too), a bare <class>/<image> folder, "
                                                  "or a dataset name (intel_image)")
-    p.add_argument("--out", required=True, help="run directory: weight, README.md card, curves, confusion, "
+    p.add_argument("--out", required=True, help="(required) ""run directory: weight, README.md card, curves, confusion, "
                                                 "per_class.csv")
     p.add_argument("--strategy", default="head",
                    help="head (new head on a frozen backbone, default) | last-stage | full | gradual")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--weights", help="start from this model.safetensors file (or folder) instead of MODEL's tag")
+    src.add_argument("--weights", help="start from this model.safetensors file (or folder) instead of MODEL's tag "
+                                       "(default: MODEL's weight)")
     src.add_argument("--scratch", action="store_true", help="random initialisation (the baseline a fine-tune beats)")
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=5, help="training epochs")
     p.add_argument("--img-size", type=int, help="side the images are resized to (default: the weight's input "
                                                 "size; e.g. 32 or 64 for CIFAR weights, 128 for Imagenette)")
     p.add_argument("--lr", type=float, help="head learning rate (default by strategy: head 0.05, others 0.02; "
                                             "0.1 from scratch)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="images per step")
     p.add_argument("--backbone-lr-mult", type=float, default=0.1, help="backbone lr = lr x this (default 0.1)")
-    p.add_argument("--layer-decay", type=float, help="further x this per part away from the head")
+    p.add_argument("--layer-decay", type=float,
+                   help="further x this per part away from the head (default: none, one backbone rate)")
     p.add_argument("--bn", help="BatchNorm of frozen parts: eval (default; frozen statistics) | train | frozen "
                                 "(FrozenBatchNorm2d; the default for --strategy head)")
     p.add_argument("--freeze-up-to", help="last-stage only: freeze up to this part (stem, stages.N, an index; "
                                           "default -2: all stages but the last)")
     p.add_argument("--unfreeze-every", type=int, default=1, help="gradual: epochs between releases")
     p.add_argument("--unfreeze-start", type=int, default=1, help="gradual: head-only epochs first")
-    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="weight decay of the trained weights")
     p.add_argument("--val-size", type=float, help="fraction (or count) of train carved as validation, seeded "
                                                   "(default: a val folder if there is one, else 0.2)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the validation split, the head and the batches")
     p.add_argument("--tag", help="weight tag written into the file (default <dataset>-<strategy>)")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out unreadable images, non-image files and empty class folders with a warning")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an --out that already holds a run (its checkpoint and log are replaced)")
     for flag, (key, typ) in ENGINE_FLAGS.items():
-        p.add_argument(flag, dest=key, type=typ, default=None, help=f"engine key {key}")
+        p.add_argument(flag, dest=key, type=typ, default=None,
+                       help=f"engine key {key} (default: {_engine_default(key)}; docs/training.md)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -62,7 +69,8 @@ def run(args) -> int:
                        backbone_lr_mult=args.backbone_lr_mult, layer_decay=args.layer_decay, bn=args.bn,
                        freeze_up_to=args.freeze_up_to, unfreeze_every=args.unfreeze_every,
                        unfreeze_start=args.unfreeze_start, weight_decay=args.weight_decay, val_size=args.val_size,
-                       seed=args.seed, skip_bad=args.skip_bad, tag=args.tag, resume=args.resume, **engine)
+                       seed=args.seed, skip_bad=args.skip_bad, tag=args.tag, resume=args.resume,
+                       overwrite=args.overwrite, **engine)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
         return 0
@@ -73,3 +81,8 @@ def run(args) -> int:
     for split, per_class in summary["per_class"].items():
         print(f"  per-class {split}: " + ", ".join(f"{c} {a:.1f}%" for c, a in per_class.items()))
     return 0
+
+
+def _engine_default(key: str) -> str:
+    value = getattr(TrainConfig(), key)
+    return {"threads": "0, all idle cores", "subset": "0, every image"}.get(key, str(value))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 
 def add_arguments(p) -> None:
-    p.add_argument("name", nargs="?", metavar="ARCH.TAG", help="e.g. resnet50.tv_in1k, dpn92.timm_in1k")
+    p.add_argument("name", nargs="?", metavar="ARCH.TAG",
+                   help="the weight to import, e.g. resnet50.tv_in1k, dpn92.timm_in1k (default: none; see --list)")
     p.add_argument("--from", dest="source_file", metavar="FILE",
                    help="convert this local checkpoint (.pth/.bin read with torch.load(weights_only=True), or "
-                        ".safetensors) instead of downloading")
+                        ".safetensors) instead of downloading (default: download)")
     p.add_argument("--list", action="store_true", help="list the importable weights")
 
 

@@ -7,9 +7,10 @@ import json
 def add_arguments(p) -> None:
     p.add_argument("model", help="a weight (resnet20.cifar10), or an architecture with --weights")
     p.add_argument("images", nargs="+", help="image files")
-    p.add_argument("--weights", help="a model.safetensors file (or run directory) to load into MODEL")
-    p.add_argument("--topk", type=int, default=5)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--weights", help="a model.safetensors file (or run directory) to load into MODEL "
+                                     "(default: MODEL's own weight)")
+    p.add_argument("--topk", type=int, default=5, help="labels shown per image")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args) -> int:

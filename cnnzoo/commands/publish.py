@@ -1,11 +1,11 @@
-"""cnnzoo publish ARCH.TAG --repo-id ORG/NAME [--dry-run DIR] [--weights PATH] [--private]"""
+"""cnnzoo dev publish ARCH.TAG --repo-id ORG/NAME [--dry-run DIR] [--weights PATH] [--private]"""
 from __future__ import annotations
 
 
 def add_arguments(p) -> None:
     p.add_argument("name", metavar="ARCH.TAG", help="the weight to publish, e.g. resnet20.cifar10")
-    p.add_argument("--repo-id", required=True, help="Hugging Face Hub repo, ORG/NAME")
-    p.add_argument("--dry-run", metavar="DIR", help="only write the Hub folder into DIR (no upload)")
+    p.add_argument("--repo-id", required=True, help="(required) Hugging Face Hub repo, ORG/NAME")
+    p.add_argument("--dry-run", metavar="DIR", help="only write the Hub folder into DIR (default: upload)")
     p.add_argument("--weights", metavar="PATH", help="the safetensors file (default: resolve ARCH.TAG)")
     p.add_argument("--private", action="store_true", help="create the repo as private")
     p.add_argument("--token", help="Hub token (default: HF_TOKEN or the saved login)")

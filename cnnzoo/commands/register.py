@@ -1,4 +1,4 @@
-"""cnnzoo register RUN_DIR --tag TAG --recipe FILE: publish a finished run into weights/ and the index."""
+"""cnnzoo dev register RUN_DIR --tag TAG --recipe FILE: publish a finished run into weights/ and the index."""
 from __future__ import annotations
 
 import json
@@ -10,13 +10,13 @@ from ..hub.publishing.register_run import register_run
 
 def add_arguments(p) -> None:
     p.add_argument("run_dir", help="a finished `cnnzoo train` run directory (summary.json, model.safetensors)")
-    p.add_argument("--tag", required=True, help="weight tag, e.g. cifar10 (the weight becomes ARCH.TAG)")
-    p.add_argument("--recipe", required=True, help="the committed recipe the run used (path in the repository)")
+    p.add_argument("--tag", required=True, help="(required) weight tag, e.g. cifar10 (the weight becomes ARCH.TAG)")
+    p.add_argument("--recipe", required=True, help="(required) the committed recipe the run used (path in the repository)")
     p.add_argument("--weights-dir", default="weights", help="where published files live (default: weights)")
     p.add_argument("--docs-dir", default="docs/weights", help="where curves and logs go (default: docs/weights)")
     p.add_argument("--data", help="dataset to evaluate on (default: the run's)")
     p.add_argument("--default", action="store_true", help="make this the architecture's default weight")
-    p.add_argument("--notes", help="free text for the index entry")
+    p.add_argument("--notes", help="free text for the index entry (default: none)")
 
 
 def run(args) -> int:

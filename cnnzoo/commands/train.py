@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..engine.config import TrainConfig
+from ..engine.run_folder import clear_run
+
 # common flags -> config keys; every one overrides the YAML (and --set overrides everything)
 FLAGS = {
     "--epochs": ("epochs", int), "--batch-size": ("batch_size", int), "--lr": ("lr", float),
@@ -17,20 +20,24 @@ FLAGS = {
 
 def add_arguments(p) -> None:
     p.add_argument("model", nargs="?", help="architecture, e.g. resnet20 (default: the config's model)")
-    p.add_argument("--data", help="image folder <root>/<split>/<class>/<image> or a dataset name (cifar10, ...)")
+    p.add_argument("--data", help="image folder <root>/<split>/<class>/<image> or a dataset name (cifar10, ...) "
+                                  "(default: the config's data)")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--config", help="YAML config file")
-    src.add_argument("--recipe", help="a recipe shipped with cnnzoo (e.g. cifar10_resnet20) or a YAML path")
+    src.add_argument("--config", help="YAML config file (default: none, the built-in defaults of docs/training.md)")
+    src.add_argument("--recipe", help="a recipe shipped with cnnzoo (e.g. cifar10_resnet20) or a YAML path "
+                                      "(default: none)")
     p.add_argument("--out", help="run directory (default runs/<model>-<data>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--resume-state", dest="resume_state", metavar="DIR",
                    help="also keep a committable, sha256-checked resume state in DIR (e.g. resume/resnet20.cifar10); "
-                        "with --resume on a machine without the run folder, the run continues from it")
+                        "with --resume on a machine without the run folder, the run continues from it "
+                        "(default: none)")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in an --out that already holds a run (its checkpoint and log are replaced)")
     for flag, (key, typ) in FLAGS.items():
-        p.add_argument(flag, dest=key, type=typ, default=None, help=f"config key {key}")
-    p.add_argument("--ema", dest="ema", action="store_const", const=True, default=None, help="config key ema")
+        p.add_argument(flag, dest=key, type=typ, default=None, help=_config_help(key))
+    p.add_argument("--ema", dest="ema", action="store_const", const=True, default=None,
+                   help="keep an exponential moving average of the weights (config key ema)")
     p.add_argument("--compile", dest="compile", action="store_const", const=True, default=None,
                    help="torch.compile the model")
     p.add_argument("--tta", dest="tta", action="store_const", const=True, default=None,
@@ -55,7 +62,7 @@ def run(args) -> int:
     overrides.update(parse_set(args.set_items))
     cfg = build_config(base, **overrides)
     if args.overwrite and not args.resume and cfg.out:
-        _clear_run(Path(cfg.out))
+        clear_run(Path(cfg.out))
     summary = train(cfg, resume=args.resume)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
@@ -74,9 +81,7 @@ def _saved_config(out: str | None, resume_state: str | None) -> dict | None:
     return None
 
 
-def _clear_run(out: Path) -> None:
-    """Remove what a previous run left that a new one would not simply overwrite."""
-    from cnnzoo.engine.checkpoint import CHECKPOINT_NAME
-
-    for name in (CHECKPOINT_NAME, CHECKPOINT_NAME + ".sha256", "metrics.jsonl", "summary.json"):
-        (out / name).unlink(missing_ok=True)
+def _config_help(key: str) -> str:
+    default = getattr(TrainConfig(), key)
+    shown = {0: "0 (all idle cores)"}.get(default, default) if key == "threads" else default
+    return f"config key {key} (default: the config's, else {shown})"

@@ -19,6 +19,30 @@ from .optimize import optimize_for_inference
 
 FORMATS = ("onnx", "torchscript")
 DEFAULT_OPSET = 17
+EXTENSIONS = {"onnx": (".onnx",), "torchscript": (".pt", ".pth", ".ts", ".torchscript")}
+
+
+def format_for(out: str | os.PathLike) -> str:
+    """The export format a file name asks for (``.onnx`` -> onnx, ``.pt`` -> torchscript, ...)."""
+    suffix = Path(out).suffix.lower()
+    for fmt, suffixes in EXTENSIONS.items():
+        if suffix in suffixes:
+            return fmt
+    raise InvalidArgumentError(f"cannot tell the export format from {Path(out).name!r}; name the file "
+                               f"{_names(Path(out))} or pass the format")
+
+
+def _names(out: Path, fmt: str | None = None) -> str:
+    suffixes = EXTENSIONS[fmt] if fmt else [s for group in EXTENSIONS.values() for s in group]
+    return " or ".join(out.with_suffix(s).name for s in suffixes)
+
+
+def check_extension(out: str | os.PathLike, fmt: str) -> None:
+    """A file named for another format (``model.pt`` as ONNX) would be opened with the wrong reader later."""
+    suffix = Path(out).suffix.lower()
+    if suffix not in EXTENSIONS[fmt]:
+        raise InvalidArgumentError(f"{Path(out).name!r} does not look like a {fmt} file; name it "
+                                   f"{_names(Path(out), fmt)}, or choose the format its extension names")
 
 
 def _example_input(model: nn.Module, img_size: int | None, batch: int = 1) -> torch.Tensor:
@@ -93,6 +117,7 @@ def export_model(model: nn.Module, out: str | os.PathLike, format: str = "onnx",
     """Export to ``format`` ("onnx" or "torchscript"); ``optimize`` folds BatchNorm first."""
     if format not in FORMATS:
         raise InvalidArgumentError(f"unknown export format {format!r}; valid: {', '.join(FORMATS)}")
+    check_extension(out, format)
     if optimize:
         model = optimize_for_inference(model, channels_last=False)
     if format == "onnx":

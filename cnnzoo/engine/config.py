@@ -62,7 +62,7 @@ class TrainConfig:
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     channels_last: str | bool = "auto"
     compile: bool = False
-    threads: int = 0  # torch intra-op threads on CPU, 0 = leave as is
+    threads: int = 0  # torch intra-op threads on CPU; 0 = OMP_NUM_THREADS if set, else the idle cores
     seed: int = 0
     deterministic: bool = False
     tta: bool = False  # horizontal-flip test-time augmentation in the final evaluation

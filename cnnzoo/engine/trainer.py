@@ -29,6 +29,7 @@ from .optim import create_optimizer, create_scheduler
 from .precision import resolve_device, resolve_precision
 from .resume_state import restore_run, write_resume_state
 from .runlog import MetricsLog, hardware, plot_confusion, plot_curves
+from .threads import default_threads
 
 DATA_KEYS = ("input_size", "mean", "std", "crop_pct", "interpolation")
 
@@ -109,8 +110,7 @@ def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = 
 def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module | None = None,
            group_fn: Callable | None = None, callbacks: tuple = ()) -> dict:
     t_start = time.time()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cfg.threads or default_threads())  # 0: the idle cores (engine/threads.py)
     device = resolve_device(cfg.device)
     if device.type == "cuda" and info.enabled:
         device = torch.device("cuda", info.local_rank)
@@ -125,8 +125,8 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
         restore_run(cfg.resume_state, out)  # carried on from another machine: the committed state
     barrier(info)
     if ckpt_path.exists() and not resume:
-        raise ConfigError(f"{out} already holds a run ({ckpt_path}); pass resume=True / --resume to continue it "
-                          f"or choose another out directory")
+        raise ConfigError(f"{out} already holds a run ({ckpt_path}); pass --resume (resume=True) to continue it, "
+                          f"--overwrite to start it afresh, or choose another --out")
     if resume and not ckpt_path.exists():
         raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
 

@@ -17,6 +17,7 @@ from ..data.folder import SPLIT_ALIASES, find_split
 from ..data.named import resolve_dataset
 from ..engine import train
 from ..engine.config import TrainConfig
+from ..engine.run_folder import clear_run
 from ..errors import DataError, InvalidArgumentError
 from ..factory import create_model
 from ..registry import split_model_name_tag
@@ -85,7 +86,7 @@ def finetune(model_or_name: str | nn.Module, data: str | os.PathLike, strategy: 
              backbone_lr_mult: float = 0.1, layer_decay: float | None = None, bn: str | None = None,
              freeze_up_to: int | str | None = None, unfreeze_every: int = 1, unfreeze_start: int = 1,
              weight_decay: float = 1e-4, val_size: float | None = None, seed: int = 0, skip_bad: bool = False,
-             tag: str | None = None, resume: bool = False, **overrides) -> dict:
+             tag: str | None = None, resume: bool = False, overwrite: bool = False, **overrides) -> dict:
     """Fine-tune ``model_or_name`` (a weight ``"resnet20.cifar10"``, an architecture with ``pretrained=TAG|PATH``,
     or a cnnzoo model) on the image folder ``data`` and return the run summary.
 
@@ -94,7 +95,8 @@ def finetune(model_or_name: str | nn.Module, data: str | os.PathLike, strategy: 
     strategy, :data:`DEFAULT_LR`); unfrozen backbone parts get ``lr * backbone_lr_mult``. Further engine keys
     (``optimizer``, ``precision``, ``subset``, ...) pass through ``overrides``. ``out`` receives the weight
     ``model.safetensors`` (header: base weight, classes, data config, metrics), ``README.md``, curves, confusion
-    matrices and ``per_class.csv``. Bad input raises before anything is written.
+    matrices and ``per_class.csv``. Bad input raises before anything is written. ``overwrite`` starts afresh in
+    an ``out`` that holds a previous run (its checkpoint, log and summary are removed first).
     """
     plan = make_plan(strategy, bn=bn, freeze_up_to=freeze_up_to, backbone_lr_mult=backbone_lr_mult,
                      layer_decay=layer_decay, unfreeze_every=unfreeze_every, unfreeze_start=unfreeze_start,
@@ -120,6 +122,8 @@ def finetune(model_or_name: str | nn.Module, data: str | os.PathLike, strategy: 
     lr = lr if lr is not None else (SCRATCH_LR if from_scratch else DEFAULT_LR[plan.strategy])
     tag = tag or f"{info['label'].lower().replace(' ', '_')}-{plan.strategy}"
     out = Path(out) if out is not None else Path("runs") / f"{arch}-{tag}"
+    if overwrite and not resume:
+        clear_run(out)
     record = dict(plan.as_dict(), base_weight=base, from_scratch=from_scratch, img_size=img_size, lr=lr,
                   epochs=epochs, trainable_params=count_trainable(model) if plan.strategy != "gradual" else None)
     summary = train(dict(model=arch, data=os.fspath(data), out=str(out), epochs=epochs, lr=lr, batch_size=batch_size,
