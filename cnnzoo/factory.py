@@ -105,6 +105,7 @@ def create_model(
                     cfg.pop(key, None)
             cfg.update(num_classes=num_classes, tag=loaded.tag)
     cfg.update(overlay)
+    cfg["pool_size"] = _pool_size(model, cfg["input_size"])  # of the weight's input size, not the default one
     model.pretrained_cfg = cfg
     if channels_last:
         _conv_weights_channels_last(model)
@@ -146,10 +147,14 @@ def model_cfg(model: nn.Module, spec: ModelSpec) -> dict:
     """timm's ``pretrained_cfg`` fields that the architecture itself determines."""
     cfg = spec.default_cfg()
     first_conv = next((n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)), "")
-    reduction = model.feature_info[-1]["reduction"]
-    cfg.update(first_conv=first_conv, classifier="head.fc",
-               pool_size=tuple(max(1, s // reduction) for s in spec.input_size[1:]))
+    cfg.update(first_conv=first_conv, classifier="head.fc", pool_size=_pool_size(model, spec.input_size))
     return cfg
+
+
+def _pool_size(model: nn.Module, input_size: Sequence[int]) -> tuple[int, ...]:
+    """The final feature map's size at ``input_size`` (timm's ``pool_size``)."""
+    reduction = model.feature_info[-1]["reduction"]
+    return tuple(max(1, s // reduction) for s in input_size[1:])
 
 
 def weight_cfg(weights: Weights) -> dict:
