@@ -1,14 +1,19 @@
 """A private weight hub in a temporary folder for the tests/test_hub_*.py files.
 
-``make_hub`` points cnnzoo at a temporary index ($CNNZOO_INDEX), cache ($CNNZOO_CACHE) and Hugging Face cache
-(offline), saves a randomly initialised resnet20 with ``save_weights`` and indexes it as ``resnet20.testdata``.
+``make_hub`` points cnnzoo at a temporary index ($CNNZOO_INDEX), cache ($CNNZOO_CACHE), Hugging Face cache
+(offline) and torch hub cache ($TORCH_HOME), saves a randomly initialised resnet20 with ``save_weights`` and indexes it as ``resnet20.testdata``.
 Nothing is written to the repository's weights/.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import http.server
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
@@ -30,6 +35,7 @@ class Hub:
     file: Path
     hf_cache: Path
     cache: Path
+    torch_home: Path
     sha256: str
     entry: dict
     state: dict[str, torch.Tensor]
@@ -66,6 +72,8 @@ def make_hub(tmp_path: Path, monkeypatch) -> Hub:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(root / "hf"))
     monkeypatch.setenv("HF_HUB_CACHE", str(hf_cache))
+    monkeypatch.setenv("TORCH_HOME", str(root / "torch"))
+    monkeypatch.delenv("CNNZOO_OFFLINE", raising=False)
     monkeypatch.setattr(hub_index.store, "checkout_weights_dir", lambda: None)
 
     model = randomize_(cnnzoo.create_model(ARCH), seed=1)
@@ -74,26 +82,65 @@ def make_hub(tmp_path: Path, monkeypatch) -> Hub:
     sha = save_weights(state, file, metadata())
     entry = make_entry(file, sha)
     hub_index.upsert_entry(entry, index)
-    return Hub(root, index, store, file, hf_cache, cache, sha, entry, state)
+    return Hub(root, index, store, file, hf_cache, cache, root / "torch", sha, entry, state)
 
 
-def fill_hf_cache(hf_cache: Path, repo_id: str, files: dict[str, Path], revision: str = "a" * 40) -> Path:
-    """Lay out ``files`` as huggingface_hub's cache does: blobs/<hash>, snapshots/<rev>/<name> -> blob,
-    refs/main = <rev>."""
-    import hashlib
+def hub_blob_name(name: str, data: bytes) -> str:
+    """The Hub cache names a blob by its etag: sha256 for an LFS file (*.safetensors), git's blob sha1 else."""
+    if name.endswith(".safetensors"):
+        return hashlib.sha256(data).hexdigest()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
+
+def fill_hf_cache(hf_cache: Path, repo_id: str, files: dict[str, Path], tags: tuple[str, ...] = (),
+                  commit: str = "a" * 40) -> Path:
+    """Lay out ``files`` as huggingface_hub's cache does after a download: blobs/<etag>, snapshots/<commit>/<name>
+    -> ../../blobs/<etag>, refs/main (and refs/<tag> for each tag) holding the commit."""
     repo = hf_cache / f"models--{repo_id.replace('/', '--')}"
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(revision)
-    snapshot = repo / "snapshots" / revision
+    for ref in ("main", *tags):
+        (repo / "refs" / ref).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "refs" / ref).write_text(commit)
+    snapshot = repo / "snapshots" / commit
     snapshot.mkdir(parents=True)
-    (repo / "blobs").mkdir()
+    (repo / "blobs").mkdir(exist_ok=True)
     for name, src in files.items():
         data = src.read_bytes()
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob = repo / "blobs" / hub_blob_name(name, data)
         blob.write_bytes(data)
         os.symlink(os.path.relpath(blob, snapshot), snapshot / name)
     return snapshot
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[tuple[str, list[str]]]:
+    """Serve ``folder`` over HTTP on 127.0.0.1 (a free port) from a thread; yields the base URL and the list of
+    request paths it received. Missing files answer 404."""
+    requests: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def do_GET(self):
+            requests.append(self.path)
+            super().do_GET()
+
+        def do_HEAD(self):
+            requests.append(self.path)
+            super().do_HEAD()
+
+        def log_message(self, *args):  # keep pytest's output clean
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def max_abs_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], keys=None) -> float:

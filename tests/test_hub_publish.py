@@ -62,7 +62,7 @@ def test_folder_loads_back_through_offline_hf_cache(hub, folder, monkeypatch):
     hub_index.upsert_entry(dict(hub.entry, hf_repo_id=REPO_ID))
     fill_hf_cache(hub.hf_cache, REPO_ID, {n: folder / n for n in ("model.safetensors", "config.json", "README.md")})
     model = cnnzoo.create_model("resnet20.testdata", pretrained=True)
-    assert model.pretrained_cfg["source"] == "Hugging Face Hub" and max_abs_diff(model.state_dict(), hub.state) == 0
+    assert model.pretrained_cfg["source"] == "Hugging Face cache" and max_abs_diff(model.state_dict(), hub.state) == 0
     model = cnnzoo.create_model("resnet20", pretrained=f"hf-hub:{REPO_ID}")
     assert max_abs_diff(model.state_dict(), hub.state) == 0.0
 

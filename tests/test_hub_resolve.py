@@ -1,4 +1,5 @@
-"""Resolution order (explicit -> $CNNZOO_WEIGHTS -> checkout weights/ -> Hugging Face Hub) and every refusal."""
+"""Resolution order (explicit -> $CNNZOO_WEIGHTS -> checkout weights/ -> Hugging Face cache -> torch hub cache ->
+Hub download -> URL download) and every refusal. The URL steps are in test_hub_url.py."""
 import shutil
 
 import pytest
@@ -46,24 +47,65 @@ def test_env_dir_wins_over_checkout(hub, monkeypatch, tmp_path):
     assert resolve_weights("resnet20", "testdata").path == hub.file
 
 
-def test_hugging_face_cache_offline(hub):
-    hub_index.upsert_entry(dict(hub.entry, hf_repo_id="cnnzoo-test/resnet20-testdata"))
-    snapshot = fill_hf_cache(hub.hf_cache, "cnnzoo-test/resnet20-testdata", {"model.safetensors": hub.file})
+PINNED = dict(hf_repo_id="cnnzoo-test/resnet20-testdata", hf_revision="sha256-0123456789abcdef")
+
+
+def test_hugging_face_cache_offline_at_the_pinned_revision(hub):
+    hub_index.upsert_entry(dict(hub.entry, **PINNED))
+    snapshot = fill_hf_cache(hub.hf_cache, PINNED["hf_repo_id"], {"model.safetensors": hub.file},
+                             tags=(PINNED["hf_revision"],))
     w = resolve_weights("resnet20", "testdata")
-    assert w.source == "Hugging Face Hub" and w.path == snapshot / "model.safetensors" and w.sha256 == hub.sha256
+    assert (w.source, w.path, w.sha256) == ("Hugging Face cache", snapshot / "model.safetensors", hub.sha256)
+
+
+def test_checkout_wins_over_hugging_face_cache(hub, monkeypatch):
+    hub_index.upsert_entry(dict(hub.entry, **PINNED))
+    fill_hf_cache(hub.hf_cache, PINNED["hf_repo_id"], {"model.safetensors": hub.file}, tags=(PINNED["hf_revision"],))
+    monkeypatch.setattr(hub_index.store, "checkout_weights_dir", lambda: hub.store)
+    assert resolve_weights("resnet20", "testdata").source == "checkout weights/"
+
+
+def test_cache_of_another_revision_is_not_used(hub):
+    hub_index.upsert_entry(dict(hub.entry, **PINNED))
+    fill_hf_cache(hub.hf_cache, PINNED["hf_repo_id"], {"model.safetensors": hub.file})  # refs/main only
+    with pytest.raises(WeightsNotFoundError) as info:
+        resolve_weights("resnet20", "testdata")
+    assert (f"Hugging Face cache cnnzoo-test/resnet20-testdata/model.safetensors@sha256-0123456789abcdef "
+            f"[{hub.hf_cache}]: not there") in str(info.value)
+
+
+def test_one_changed_byte_in_the_hugging_face_cache_is_refused(hub):
+    import hashlib
+
+    hub_index.upsert_entry(dict(hub.entry, **PINNED))
+    snapshot = fill_hf_cache(hub.hf_cache, PINNED["hf_repo_id"], {"model.safetensors": hub.file},
+                             tags=(PINNED["hf_revision"],))
+    blob = (snapshot / "model.safetensors").resolve()
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0x01
+    blob.write_bytes(bytes(data))
+    with pytest.raises(WeightIntegrityError) as info:
+        cnnzoo.create_model("resnet20.testdata", pretrained=True)
+    assert str(info.value) == (
+        f"weight resnet20.testdata {snapshot / 'model.safetensors'} is damaged or not the published file: "
+        f"sha256 mismatch\n  expected {hub.sha256}\n  actual   {hashlib.sha256(bytes(data)).hexdigest()}\n"
+        f"Delete it and fetch it again (or pass the right file).")
 
 
 def test_nothing_resolves_lists_every_place_and_caches_nothing(hub):
-    hub_index.upsert_entry(dict(hub.entry, hf_repo_id="cnnzoo-test/absent"))
+    hub_index.upsert_entry(dict(hub.entry, hf_repo_id="cnnzoo-test/absent", url="https://example.invalid/x.bin"))
     with pytest.raises(WeightsNotFoundError) as info:
         cnnzoo.create_model("resnet20.testdata", pretrained=True)
     msg = str(info.value)
-    assert "weight resnet20.testdata not found" in msg
+    assert msg.startswith("weight resnet20.testdata not found. Looked in:\n")
     for place in ("$CNNZOO_WEIGHTS: not set", "checkout weights/: not a source checkout",
-                  "Hugging Face Hub cnnzoo-test/absent/model.safetensors [offline (HF_HUB_OFFLINE=1)"):
-        assert place in msg
+                  f"Hugging Face cache cnnzoo-test/absent/model.safetensors [{hub.hf_cache}]: not there",
+                  f"torch hub cache: {hub.torch_home / 'hub' / 'checkpoints' / 'x.bin'} (not there)",
+                  "downloads: none tried (HF_HUB_OFFLINE=1 or CNNZOO_OFFLINE=1)"):
+        assert f"\n  {place}\n" in msg
     assert "To use it offline: put resnet20.testdata.safetensors in a folder and set CNNZOO_WEIGHTS" in msg
-    assert files_under(hub.hf_cache) == [] and files_under(hub.cache) == []
+    assert "`huggingface-cli download cnnzoo-test/absent`" in msg
+    assert files_under(hub.hf_cache) == [] and files_under(hub.cache) == [] and not hub.torch_home.exists()
 
 
 def test_unknown_tag_lists_available(hub):

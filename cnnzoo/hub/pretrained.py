@@ -17,11 +17,12 @@ from torch import nn
 from ..errors import WeightIntegrityError
 from .adapt import adapt_input_conv, classifier_mismatch, drop_classifier, first_conv_key
 from .catalog import default_tag, unknown_tag_error
-from .files.io import load_tensors, read_metadata, sha256_file, tensor_shapes, verify_sha256
+from .files.io import read_metadata, read_verified, tensor_shapes, tensors_from_bytes
 from .files.resolve import locate, locate_explicit
 from .importers import imagenet
 from .importers.convert import check_keys
 from .index.store import get_entry
+from .repo_config import config_metadata, config_sha256, read_repo_config
 
 logger = logging.getLogger("cnnzoo")
 
@@ -40,6 +41,7 @@ class Weights:
     num_classes: int
     metadata: dict = field(default_factory=dict)
     entry: dict | None = None
+    data: bytes = field(default=b"", repr=False)  # the file's bytes, as hashed: exactly what load_weights loads
 
     @property
     def name(self) -> str:
@@ -109,34 +111,37 @@ def _indexed(arch: str, tag: str) -> tuple[dict | None, Path | None, str]:
 def resolve_weights(arch: str, tag: str | None = None, path: str | os.PathLike | None = None) -> Weights:
     """Find and verify the weight ``arch.tag`` (``tag=None``: the default one) or the file/folder ``path``.
 
-    With ``path`` and a ``tag`` that the index knows, the file must have the indexed sha256; a loose file
-    (no tag) must at least not be declared for another architecture in its header.
+    With ``path`` and a ``tag`` that the index knows, the file must have the indexed sha256; in a Hub repo or
+    folder, the sha256 that its config.json declares; a loose file must at least not be declared for another
+    architecture in its header. The bytes hashed are the bytes kept for loading (``Weights.data``).
     """
-    entry = None
+    entry, config, expected, what = None, None, None, f"weight {arch}.{tag}"
     if path is not None:
         if tag is not None and get_entry(f"{arch}.{tag}") is not None:
             entry = get_entry(f"{arch}.{tag}")
         located = locate_explicit(path, filename=(entry or {}).get("file"))
         file, source = located.path, located.source
+        config = read_repo_config(path) if entry is None else None
+        if config is not None:  # a Hub repo or folder: its config.json declares the file's sha256
+            expected, what = config_sha256(config), f"weight {path}"
     else:
         tag = tag or default_tag(arch)
         if tag is None:
             raise unknown_tag_error(arch, None)
         entry, file, source = _indexed(arch, tag)
         if file is None:
-            located = locate(entry["file"], entry.get("hf_repo_id"), entry.get("hf_filename"),
-                             entry.get("hf_revision"), what=f"{arch}.{tag}")
+            located = locate(entry, what=f"{arch}.{tag}")
             file, source = located.path, located.source
 
     metadata = read_metadata(file)  # also refuses pickles and truncated files
+    if config is not None:  # the header wins; the config fills what a bare file does not say
+        metadata = {**config_metadata(config), **metadata}
     _check_header_arch(file, metadata, arch)
-    if entry is not None:
-        digest = verify_sha256(file, entry["sha256"], what=f"weight {arch}.{tag}")
-    else:
-        digest = sha256_file(file)
+    data, digest = read_verified(file, entry["sha256"] if entry is not None else expected, what=what)
+    if entry is None:
         tag = tag or metadata.get("tag")
     return Weights(arch=arch, tag=tag, path=Path(file), source=source, sha256=digest,
-                   num_classes=_num_classes(file, metadata, entry), metadata=metadata, entry=entry)
+                   num_classes=_num_classes(file, metadata, entry), metadata=metadata, entry=entry, data=data)
 
 
 def load_weights(model: nn.Module, weights: Weights | str | os.PathLike) -> LoadReport:
@@ -149,7 +154,7 @@ def load_weights(model: nn.Module, weights: Weights | str | os.PathLike) -> Load
     if not isinstance(weights, Weights):
         arch = (getattr(model, "pretrained_cfg", None) or {}).get("architecture")
         weights = resolve_weights(arch, path=weights) if arch else _loose(weights)
-    state = load_tensors(weights.path)
+    state = tensors_from_bytes(weights.data or read_verified(weights.path, weights.sha256)[0], weights.path)
     model_state = model.state_dict()
     dropped: list[str] = []
     adapted: list[str] = []
@@ -174,6 +179,7 @@ def load_weights(model: nn.Module, weights: Weights | str | os.PathLike) -> Load
 def _loose(path: str | os.PathLike) -> Weights:
     located = locate_explicit(path)
     metadata = read_metadata(located.path)
+    data, digest = read_verified(located.path, None)
     return Weights(arch=str(metadata.get("arch", "")), tag=metadata.get("tag"), path=located.path,
-                   source=located.source, sha256=sha256_file(located.path),
-                   num_classes=_num_classes(located.path, metadata, None), metadata=metadata)
+                   source=located.source, sha256=digest,
+                   num_classes=_num_classes(located.path, metadata, None), metadata=metadata, data=data)

@@ -80,9 +80,7 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def verify_sha256(path: str | os.PathLike, expected: str, what: str = "weight file") -> str:
-    """Hash ``path`` and compare with ``expected``; the error names the file and both hashes."""
-    actual = sha256_file(path)
+def _check_digest(path, expected: str, actual: str, what: str) -> str:
     if actual != expected.lower():
         raise WeightIntegrityError(
             f"{what} {path} is damaged or not the published file: sha256 mismatch\n"
@@ -90,6 +88,19 @@ def verify_sha256(path: str | os.PathLike, expected: str, what: str = "weight fi
             f"Delete it and fetch it again (or pass the right file)."
         )
     return actual
+
+
+def verify_sha256(path: str | os.PathLike, expected: str, what: str = "weight file") -> str:
+    """Hash ``path`` and compare with ``expected``; the error names the file and both hashes."""
+    return _check_digest(path, expected, sha256_file(path), what)
+
+
+def read_verified(path: str | os.PathLike, expected: str | None, what: str = "weight file") -> tuple[bytes, str]:
+    """The bytes of ``path`` and their sha256, read once, so that what is checked is exactly what is loaded
+    (:func:`tensors_from_bytes`); with ``expected``, a different hash raises :class:`WeightIntegrityError`."""
+    data = Path(path).read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    return data, (_check_digest(path, expected, actual, what) if expected is not None else actual)
 
 
 # -- metadata --------------------------------------------------------------------------------------------------
@@ -238,6 +249,18 @@ def read_metadata(path: str | os.PathLike) -> dict[str, object]:
 
 def tensor_shapes(path: str | os.PathLike) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v["shape"]) for k, v in read_header(path).items() if k != "__metadata__"}
+
+
+def tensors_from_bytes(data: bytes, path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Every tensor of safetensors ``data`` (read from ``path``, named in errors), on the CPU."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        state = load(data)
+    except SafetensorError as exc:
+        raise WeightIntegrityError(f"{path} could not be read as safetensors: {exc}") from None
+    return {k: state[k] for k in sorted(state)}  # the order of load_file (and of the file's header)
 
 
 def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -23,14 +23,13 @@ from ...errors import UnknownTagError, WeightsNotFoundError
 from ...models._measure import build_on_meta, count_params
 from ...registry import is_model
 from ..files.io import save_weights, write_json_atomic
-from ..files.resolve import cache_dir, hub_offline
+from ..files.resolve import cache_dir, offline
 from ..index.schema import check_entry
 from .convert import convert_state_dict, equivalents, find_equivalent
 from .foreign import read_foreign_state_dict, undo_legacy_densenet_keys
 
 IMAGENET_TRAIN_IMAGES = 1_281_167
 IMAGENET_VAL_IMAGES = 50_000
-OFFLINE_ENV = "CNNZOO_OFFLINE"
 
 
 @dataclass(frozen=True)
@@ -213,10 +212,6 @@ def import_weights(arch: str, tag: str, source_file: str | os.PathLike | None = 
     return path, entry
 
 
-def _offline() -> bool:
-    return hub_offline() or os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _how_offline(source: ImageNetSource) -> str:
     try:
         origin = describe_source(source)["source"]
@@ -236,7 +231,7 @@ def ensure_imported(arch: str, tag: str) -> tuple[Path, dict]:
     if path.is_file() and sidecar.is_file():
         return path, json.loads(sidecar.read_text(encoding="utf-8"))
     source = get_source(arch, tag)
-    if _offline():
+    if offline():
         raise WeightsNotFoundError(
             f"weight {arch}.{tag} not found. Looked in:\n  cnnzoo cache: {path} (not there)\n  {source.library} "
             f"download: skipped (offline: HF_HUB_OFFLINE / CNNZOO_OFFLINE is set)\nTo use it offline: "

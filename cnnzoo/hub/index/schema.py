@@ -40,16 +40,20 @@ OPTIONAL = {
     "hf_repo_id": "Hugging Face Hub repo holding the file (ORG/NAME)",
     "hf_filename": "file name in the Hub repo (default model.safetensors)",
     "hf_revision": "Hub revision (branch, tag or commit) to download",
+    "url": "plain http(s) URL of the file, the fallback when the Hub cannot be used (hub/index/remote.py)",
     "default": "true for the architecture's default weight",
     "source": "where imported weights came from {library, name, weight, url}",
     "notes": "free text",
     "label_names": "display names, one per label, where labels are ids (Imagenette's WordNet folder names)",
     "comparison": "published figures to compare with {paper, public, leaderboard, note} (hub/comparisons.py)",
     "speed": "CPU inference throughput {images_per_s, batch, threads, precision, cpu, date, command}",
+    "sample_metrics": "{top1, top5, split, n, precision, command} on the sample the package ships (cnnzoo/sample)",
 }
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TAG = re.compile(r"[a-z0-9][a-z0-9_\-]*")
+_REVISION = re.compile(r"[\w.\-/]+")
+_URL = re.compile(r"https?://[^\s/]+/\S+")
 
 
 def _is_number(x) -> bool:
@@ -118,6 +122,12 @@ def entry_problems(name: str, entry: Mapping) -> list[str]:
     repo = entry.get("hf_repo_id")
     if repo is not None and not (isinstance(repo, str) and re.fullmatch(r"[\w.\-]+/[\w.\-]+", repo)):
         problems.append(f"hf_repo_id must be ORG/NAME, got {repo!r}")
+    revision = entry.get("hf_revision")
+    if revision is not None and not (isinstance(revision, str) and _REVISION.fullmatch(revision)):
+        problems.append(f"hf_revision must be a branch, tag or commit of the Hub repo, got {revision!r}")
+    url = entry.get("url")
+    if url is not None and not (isinstance(url, str) and _URL.fullmatch(url)):
+        problems.append(f"url must be a plain http(s) URL of the file, got {url!r}")
     return problems
 
 
