@@ -16,6 +16,7 @@ from .hub.importers.imagenet import cached_paths, describe_source, get_source, i
 from .hub.index.store import get_entry
 from .errors import InvalidArgumentError
 from .hub.pretrained import Weights, load_weights, resolve_weights
+from .hub.repo_config import is_repo_name, repo_architecture
 from .layers.activations import get_act
 from .layers.global_pool import check_pool_type
 from .models._kwargs import builder_keywords, unexpected_keyword
@@ -74,6 +75,8 @@ def create_model(
     AMP run convnets fastest in that layout, and the model returns the same logits for ordinary NCHW input
     (fp32 CPU inference 1.09-1.37x faster than the same network from timm / torchvision, docs/benchmarks.md).
     """
+    if is_repo_name(name):  # timm's "hf-hub:ORG/NAME[@REV]" / "local-dir:DIR": its config.json names the architecture
+        name, pretrained = repo_architecture(name), (name if pretrained is True else pretrained)
     spec = get_model_spec(name)
     overlay = dict(pretrained_cfg_overlay or {})
     weights = _resolve_pretrained(spec.name, split_model_name_tag(name)[1], pretrained, overlay.get("file"))

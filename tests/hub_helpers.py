@@ -1,7 +1,8 @@
 """A private weight hub in a temporary folder for the tests/test_hub_*.py files.
 
 ``make_hub`` points cnnzoo at a temporary index ($CNNZOO_INDEX), cache ($CNNZOO_CACHE), Hugging Face cache
-(offline) and torch hub cache ($TORCH_HOME), saves a randomly initialised resnet20 with ``save_weights`` and indexes it as ``resnet20.testdata``.
+(offline) and torch hub cache ($TORCH_HOME), saves a randomly initialised resnet20 with ``save_weights`` and
+indexes it as ``resnet20.testdata``. ``serve_folder`` is a local HTTP server for the URL fallback.
 Nothing is written to the repository's weights/.
 """
 from __future__ import annotations

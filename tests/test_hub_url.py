@@ -19,8 +19,12 @@ REPO_ID = "cnnzoo-test/resnet20-testdata"
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
+    import huggingface_hub
+
     h = make_hub(tmp_path, monkeypatch)
     monkeypatch.delenv("HF_HUB_OFFLINE")
+    # huggingface_hub reads HF_HUB_OFFLINE once, at its import, which an earlier test may have done offline
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     (h.root / "site").mkdir()
     return h
 

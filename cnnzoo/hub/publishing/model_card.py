@@ -3,10 +3,26 @@ from __future__ import annotations
 
 from typing import Mapping
 
-# Hub dataset ids for the datasets cnnzoo trains on (front-matter ``datasets:``).
-HF_DATASETS = {"cifar-10": "cifar10", "cifar10": "cifar10", "cifar-100": "cifar100", "cifar100": "cifar100",
-               "imagenet-1k": "imagenet-1k", "imagenette": "frgfm/imagenette",
-               "intel image classification": "intel-image-classification"}
+# Hub dataset ids of the datasets cnnzoo trains on, by the start of the index's dataset name (front-matter
+# ``datasets:``); a dataset without a Hub id is named in the model-index only.
+HF_DATASETS = {"cifar-100": "uoft-cs/cifar100", "cifar100": "uoft-cs/cifar100", "cifar-10": "uoft-cs/cifar10",
+               "cifar10": "uoft-cs/cifar10", "imagenet-1k": "ILSVRC/imagenet-1k", "imagenette": "frgfm/imagenette"}
+# Hub licence ids a weight's licence text may start with; anything else is "other" with the text as its name.
+HF_LICENSES = ("apache-2.0", "mit", "bsd-3-clause", "bsd-2-clause", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0",
+               "cc-by-nc-sa-4.0", "cc0-1.0", "openrail", "llama2", "unknown")
+
+
+def hf_dataset_id(name: str) -> str | None:
+    lowered = str(name or "").strip().lower()
+    return next((v for k, v in HF_DATASETS.items() if lowered.startswith(k)), None)
+
+
+def hf_license(text: str | None) -> dict:
+    """``license:`` (and ``license_name`` for "other") from a licence text such as "Apache-2.0 for the weights"."""
+    first = str(text or "unknown").split()[0].rstrip(";,.").lower() if str(text or "").strip() else "unknown"
+    if first in HF_LICENSES:
+        return {"license": first}
+    return {"license": "other", "license_name": str(text)[:100]}
 
 
 def hub_config(arch: str, info: Mapping, num_features: int, first_conv: str | None) -> dict:
@@ -41,13 +57,9 @@ def hub_config(arch: str, info: Mapping, num_features: int, first_conv: str | No
 def _front_matter(name: str, family: str, info: Mapping) -> dict:
     dataset = info.get("dataset") or {}
     metrics = info.get("metrics") or {}
-    ds_id = HF_DATASETS.get(str(dataset.get("name", "")).lower(), str(dataset.get("name", "")).lower() or None)
-    front = {
-        "library_name": "cnnzoo",
-        "pipeline_tag": "image-classification",
-        "license": str(info.get("license") or "other").lower(),
-        "tags": ["image-classification", "cnnzoo", family, info["architecture"]],
-    }
+    ds_id = hf_dataset_id(dataset.get("name", ""))
+    front = {"library_name": "cnnzoo", "pipeline_tag": "image-classification", **hf_license(info.get("license")),
+             "tags": ["image-classification", "cnnzoo", family, info["architecture"]]}
     if ds_id:
         front["datasets"] = [ds_id]
     results = [dict(type="accuracy", name=f"{k} accuracy", value=metrics[k]) for k in ("top1", "top5")
@@ -57,7 +69,7 @@ def _front_matter(name: str, family: str, info: Mapping) -> dict:
         front["model-index"] = [{
             "name": name,
             "results": [{
-                "task": {"type": "image-classification"},
+                "task": {"type": "image-classification", "name": "Image Classification"},
                 "dataset": {"name": dataset.get("name", "unknown"), "type": ds_id or "unknown",
                             "split": metrics.get("split", "unknown")},
                 "metrics": results,
@@ -81,8 +93,9 @@ def _comparison_lines(comp: Mapping) -> list[str]:
     return lines + [""]
 
 
-def model_card(name: str, repo_id: str, family: str, info: Mapping) -> str:
-    """README.md: YAML front matter, then what the weight is, how to use it, how good it is, how it was made."""
+def model_card(name: str, repo_id: str, family: str, info: Mapping, indexed: bool = True) -> str:
+    """README.md: YAML front matter, then what the weight is, how to use it, how good it is, how it was made.
+    ``indexed``: the weight is in cnnzoo's index, so its ``arch.tag`` name loads it too."""
     import yaml
 
     arch, tag = name.split(".", 1)
@@ -94,16 +107,16 @@ def model_card(name: str, repo_id: str, family: str, info: Mapping) -> str:
              f"{' (' + dataset['note'] + ')' if dataset.get('note') else ''}, published with "
              "cnnzoo (`pip install cnnzoo`): safetensors weights, verified by sha256 on every load.", "",
              "## Usage", "", "```python", "import cnnzoo, torch", "",
-             f'model = cnnzoo.create_model("{name}", pretrained=True).eval()       # via the cnnzoo index',
-             f'model = cnnzoo.create_model("{arch}", pretrained="hf-hub:{repo_id}").eval()  # straight from this repo',
+             f'model = cnnzoo.create_model("hf-hub:{repo_id}", pretrained=True).eval()  # this repo',
+             *([f'model = cnnzoo.create_model("{name}", pretrained=True).eval()  # the same file, via the index']
+               if indexed else []),
              f"logits = model(torch.randn(1, {info['input_size'][0]}, {info['input_size'][1]}, "
              f"{info['input_size'][2]}))",
              f'# fine-tune: cnnzoo.create_model("{name}", pretrained=True, num_classes=YOUR_CLASSES)',
              "```", "",
-             "## Results", "",
-             "| split | images | top-1 | top-5 |", "|---|---|---|---|",
-             f"| {metrics.get('split', '-')} | {metrics.get('n', '-')} | {metrics.get('top1', '-')} | "
-             f"{metrics.get('top5', '-')} |", "",
+             *(["## Results", "", "| split | images | top-1 | top-5 |", "|---|---|---|---|",
+                f"| {metrics.get('split', '-')} | {metrics.get('n', '-')} | {metrics.get('top1', '-')} | "
+                f"{metrics.get('top5', '-')} |", ""] if metrics else []),
              *_comparison_lines(info.get("comparison") or {}),
              "## Model", "",
              f"- classes: {info['num_classes']} ({', '.join(map(str, (info.get('labels') or [])[:10]))}"
