@@ -3,7 +3,9 @@
     torch.hub.load("<owner>/cnnzoo", "resnet20", pretrained="cifar10")
     torch.hub.load("/path/to/cnnzoo", "resnet20", source="local", pretrained=True)
 """
-dependencies = ["torch", "safetensors"]
+# Modules torch.hub checks before loading (tests/test_torch_hub.py derives them from what a load imports):
+# huggingface_hub finds a weight in the Hub cache or downloads it; yaml reads recipes and model cards.
+dependencies = ["torch", "safetensors", "huggingface_hub", "yaml"]
 
 import cnnzoo as _cnnzoo  # noqa: E402
 
