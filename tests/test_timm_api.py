@@ -167,3 +167,23 @@ def test_unknown_keyword_names_the_accepted_ones():
         "groups, reduce_first, strides, zero_init_last")
     with pytest.raises(InvalidArgumentError, match="for dpn29, final_act_layer, stem_kernel, strides$"):
         cnnzoo.create_model("dpn29", foo=1)
+
+
+class _Branches(torch.nn.Sequential):
+    """A stage whose children are not a chain (as NASNet's cells read two earlier outputs)."""
+
+    def forward(self, x):
+        return sum(child(x) for child in self)
+
+
+def test_grad_checkpointing_keeps_a_stage_with_its_own_forward_whole():
+    from cnnzoo.models._skeleton import ZooModel
+
+    torch.manual_seed(0)
+    conv = lambda: torch.nn.Conv2d(8, 8, 3, padding=1)  # noqa: E731
+    model = ZooModel(torch.nn.Conv2d(3, 8, 3, padding=1), [_Branches(conv(), conv())],
+                     [dict(num_chs=8, reduction=1)], num_features=8, num_classes=2)
+    ckpt = copy.deepcopy(model)
+    ckpt.set_grad_checkpointing()
+    x = _input("resnet20")
+    assert (model(x) - ckpt(x)).abs().max().item() == 0.0

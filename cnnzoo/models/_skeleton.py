@@ -130,7 +130,9 @@ class ZooModel(nn.Module):
     @torch.jit.unused
     def _checkpointed_stages(self, x: torch.Tensor) -> torch.Tensor:
         for stage in self.stages:
-            blocks = list(stage.children()) if isinstance(stage, nn.Sequential) else [stage]
+            # a plain Sequential chains its children, so each is a block; a stage with its own forward (NASNet's
+            # cells read two earlier outputs) is checkpointed whole
+            blocks = list(stage.children()) if type(stage) is nn.Sequential else [stage]
             for block in blocks:
                 x = checkpoint_block(block, x)
         return x
