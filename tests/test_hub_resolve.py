@@ -104,7 +104,7 @@ def test_nothing_resolves_lists_every_place_and_caches_nothing(hub):
                   "downloads: none tried (HF_HUB_OFFLINE=1 or CNNZOO_OFFLINE=1)"):
         assert f"\n  {place}\n" in msg
     assert "To use it offline: put resnet20.testdata.safetensors in a folder and set CNNZOO_WEIGHTS" in msg
-    assert "`huggingface-cli download cnnzoo-test/absent`" in msg
+    assert "`hf download cnnzoo-test/absent`" in msg
     assert files_under(hub.hf_cache) == [] and files_under(hub.cache) == [] and not hub.torch_home.exists()
 
 

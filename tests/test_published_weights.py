@@ -7,6 +7,7 @@ import pytest
 
 from cnnzoo.engine import evaluate
 from cnnzoo.hub.index import load_index
+from cnnzoo.hub.index.remote import HF_ORGANIZATION, RELEASE_URL, remote_home
 from cnnzoo.hub.index.schema import entry_problems
 
 from conftest import require_data
@@ -23,6 +24,14 @@ def test_index_entries_are_valid_and_files_small():
         assert entry_problems(name, entry) == [], name
     total = sum((REPO / "weights" / e["file"]).stat().st_size for e in INDEX.values())
     assert total < 60 * 2**20
+
+
+def test_every_entry_names_its_remote_home_under_the_one_organisation():
+    for name, entry in INDEX.items():
+        home = {k: entry.get(k) for k in ("hf_repo_id", "hf_revision", "url")}
+        assert home == remote_home(name, entry["sha256"]), name
+        assert entry["hf_repo_id"].startswith(f"{HF_ORGANIZATION}/") and entry["url"].startswith(f"{RELEASE_URL}/")
+    assert RELEASE_URL.startswith("https://")
 
 
 @pytest.mark.parametrize("name", sorted(INDEX))

@@ -70,7 +70,7 @@ def locate_in_hub_repo(repo_id: str, filename: str, revision: str | None = None)
         return Located(found, "Hugging Face Hub")
     raise WeightsNotFoundError(f"could not get {filename} from the Hugging Face Hub repo {repo_id!r}. Looked in:\n"
                                "  " + "\n  ".join(looked) + f"\nOffline: fill the Hub cache on a connected machine "
-                               f"(`huggingface-cli download {repo_id}`) and copy it here (HF_HOME / HF_HUB_CACHE).")
+                               f"(`hf download {repo_id}`) and copy it here (HF_HOME / HF_HUB_CACHE).")
 
 
 def _in_directory(folder: Path, filename: str | None) -> Path | None:
@@ -187,7 +187,7 @@ def locate(entry: Mapping, what: str | None = None) -> Located:
 def _how_offline(filename: str, repo_id: str | None, revision: str | None) -> list[str]:
     how = [f"put {filename} in a folder and set CNNZOO_WEIGHTS=that folder"]
     if repo_id:
-        how.append(f"or fill the Hub cache on a connected machine (`huggingface-cli download {repo_id}"
+        how.append(f"or fill the Hub cache on a connected machine (`hf download {repo_id}"
                    f"{' --revision ' + revision if revision else ''}`) and copy it here "
                    f"(HF_HOME / HF_HUB_CACHE, now {hf_cache_dir() or 'the default ~/.cache/huggingface/hub'})")
     how.append("or pass pretrained=PATH to the file or its folder")
