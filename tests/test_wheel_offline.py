@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from cnnzoo.hub.index import load_index
 from cnnzoo.hub.publishing.publish import FILES, publish
 
 from hub_helpers import fill_hf_cache, serve_folder

@@ -22,11 +22,9 @@ from .files.resolve import locate, locate_explicit
 from .importers import imagenet
 from .importers.convert import check_keys
 from .index.store import get_entry
-from .repo_config import config_metadata, config_sha256, read_repo_config
+from .repo_config import DATA_KEYS, config_metadata, config_sha256, read_repo_config
 
 logger = logging.getLogger("cnnzoo")
-
-_DATA_KEYS = ("input_size", "mean", "std", "interpolation", "crop_pct")
 
 
 @dataclass
@@ -59,7 +57,7 @@ class Weights:
 
     def data_config(self) -> dict:
         """Preprocessing and labels, as timm's ``pretrained_cfg`` names them (plus the file's identity)."""
-        cfg = {k: self._get(k) for k in _DATA_KEYS if self._get(k) is not None}
+        cfg = {k: self._get(k) for k in DATA_KEYS if self._get(k) is not None}
         if "input_size" in cfg:
             cfg["input_size"] = tuple(cfg["input_size"])
         for key in ("mean", "std"):

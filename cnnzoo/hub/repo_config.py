@@ -9,7 +9,7 @@ import os
 from ..errors import InvalidArgumentError, WeightsNotFoundError
 from .files.resolve import HF_PREFIX, LOCAL_PREFIX, locate_config
 
-_DATA_KEYS = ("input_size", "mean", "std", "interpolation", "crop_pct")
+DATA_KEYS = ("input_size", "mean", "std", "interpolation", "crop_pct")  # timm's data config
 
 
 def is_repo_name(name: str) -> bool:
@@ -45,7 +45,7 @@ def repo_architecture(name: str) -> str:
 def config_metadata(config: dict) -> dict:
     """What the config says about the weight, in the names of a safetensors header (arch, labels, ...)."""
     cfg = config["pretrained_cfg"]
-    meta = {k: cfg[k] for k in _DATA_KEYS if cfg.get(k) is not None}
+    meta = {k: cfg[k] for k in DATA_KEYS if cfg.get(k) is not None}
     meta.update(arch=config["architecture"], tag=cfg.get("tag"), num_classes=config.get("num_classes"),
                 labels=config.get("label_names") or None, license=cfg.get("license"))
     return {k: v for k, v in meta.items() if v is not None}

@@ -87,7 +87,7 @@ def locate_explicit(path: str | os.PathLike, filename: str | None = None) -> Loc
     text = str(path)
     if text.startswith(HF_PREFIX):
         return locate_in_hub_repo(*_hub_file(text, HF_FILENAME))
-    p = Path(text[len(LOCAL_PREFIX):] if text.startswith(LOCAL_PREFIX) else path).expanduser()
+    p = _local_path(path)
     if p.is_file():
         return Located(p, "explicit path")
     if p.is_dir():
@@ -98,6 +98,11 @@ def locate_explicit(path: str | os.PathLike, filename: str | None = None) -> Loc
         raise WeightsNotFoundError(f"directory {p} holds no single weight file (looked for "
                                    f"{filename or HF_FILENAME} or one *.safetensors; it contains: {listing})")
     raise WeightsNotFoundError(f"weight file {p} does not exist")
+
+
+def _local_path(path: str | os.PathLike) -> Path:
+    text = str(path)
+    return Path(text[len(LOCAL_PREFIX):] if text.startswith(LOCAL_PREFIX) else path).expanduser()
 
 
 def _hub_file(text: str, filename: str) -> tuple[str, str, str | None]:
@@ -113,7 +118,7 @@ def locate_config(source: str | os.PathLike) -> Path | None:
             return locate_in_hub_repo(*_hub_file(text, CONFIG_FILENAME)).path
         except WeightsNotFoundError:
             return None
-    p = Path(text[len(LOCAL_PREFIX):] if text.startswith(LOCAL_PREFIX) else source).expanduser()
+    p = _local_path(source)
     candidate = (p if p.is_dir() else p.parent) / CONFIG_FILENAME
     return candidate if candidate.is_file() else None
 

@@ -16,9 +16,8 @@ from torch import nn
 from ...errors import InvalidArgumentError
 from ..files.io import save_weights
 from ..pretrained import resolve_weights
+from ..repo_config import DATA_KEYS
 from .publish import check_repo_id, upload_folder, weight_info, write_hub_folder
-
-_DATA_KEYS = ("input_size", "mean", "std", "interpolation", "crop_pct")
 
 
 def _metadata(model: nn.Module, labels: Sequence[str] | None, tag: str) -> dict:
@@ -31,7 +30,7 @@ def _metadata(model: nn.Module, labels: Sequence[str] | None, tag: str) -> dict:
     if labels is None or len(labels) != model.num_classes:
         raise InvalidArgumentError(f"pass labels=[...] with the model's {model.num_classes} class names (its "
                                    f"pretrained_cfg has {len(labels) if labels is not None else 'none'})")
-    meta = {k: list(cfg[k]) if isinstance(cfg[k], tuple) else cfg[k] for k in _DATA_KEYS if cfg.get(k) is not None}
+    meta = {k: list(cfg[k]) if isinstance(cfg[k], tuple) else cfg[k] for k in DATA_KEYS if cfg.get(k) is not None}
     return dict(meta, arch=arch, tag=tag, num_classes=model.num_classes, labels=[str(x) for x in labels])
 
 
