@@ -29,6 +29,12 @@ _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 
 # -- atomic writes ---------------------------------------------------------------------------------------------
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it into place only if the block finishes.
@@ -44,7 +50,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as f:  # on disk before the rename makes it visible
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a weight or index is meant to be shared
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give what open() would have given
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
