@@ -89,6 +89,8 @@ SOURCES: list[ImageNetSource] = [
     _timm("inception_resnet_v2", "tf_in1k", 80.462, 95.308, 299),
     _timm("nasnetalarge", "tf_in1k", 82.626, 96.042, 331),
     _timm("resnetv2_50x1_bit", "goog_in21k_ft_in1k", 80.340, 95.680, 448),
+    # timm's README (the MobileNet-V1 baselines table) at 224 px
+    _timm("mobilenetv1_100", "ra4_e3600_r224_in1k", 75.382, 92.312),
 ]
 
 
