@@ -20,7 +20,7 @@ CASES = [(n, a) for n in REPRESENTATIVES for a in MODEL_ACTIVATIONS if n not in 
 
 def test_tact_formula():
     act = TAct()
-    assert 0.0 <= act.a.item() < 0.5 and 0.0 <= act.b.item() < 0.5
+    assert 0.9 <= act.a.item() < 1.1 and 0.5 <= act.b.item() < 1.5  # between Swish and ReLU at init
     with torch.no_grad():
         act.a.fill_(0.3)
         act.b.fill_(0.2)
@@ -53,7 +53,11 @@ def test_per_channel_tact_is_lazy_and_per_channel():
     y = act(torch.randn(2, 5, 3, 3))
     assert y.shape == (2, 5, 3, 3)
     assert act.a.shape == (5, 1, 1) and act.b.shape == (5, 1, 1)
-    assert ((act.a >= 0) & (act.a < 0.5)).all()
+    assert ((act.a >= 0.9) & (act.a < 1.1)).all() and ((act.b >= 0.5) & (act.b < 1.5)).all()
+    squared = get_act("mtact_channel")()
+    squared(torch.randn(2, 5, 3, 3))
+    a, b = squared.coefficients()  # mTAct draws the roots: its effective coefficients share TAct's range
+    assert ((a >= 0.9 - 1e-6) & (a < 1.1)).all() and ((b >= 0.5 - 1e-6) & (b < 1.5)).all()
 
 
 def test_trainable_activation_gets_gradients_in_every_layer():

@@ -50,4 +50,7 @@ def test_two_gloo_processes_match_one_process(tmp_path, monkeypatch):
     rel = max(((a[k] - b[k]).norm() / a[k].norm()).item() for k in a if a[k].dim() >= 2)
     print(f"train loss single {single['train_loss']:.4f} vs 2 processes {ddp['train_loss']:.4f}; "
           f"max relative weight difference {rel:.4f}")
-    assert rel < 0.03
+    # Each process normalises its half batch with its own BN statistics (no SyncBatchNorm), so the weights drift
+    # apart a little: 0.054 measured with ResNet-20's active residual branches (0.014 when the branches started
+    # at zero, the old zero-init default).
+    assert rel < 0.08

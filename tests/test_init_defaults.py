@@ -11,6 +11,8 @@ def test_cifar_resnets_do_not_zero_init_the_last_bn():
     assert _last_bn_scales(cnnzoo.create_model("resnet20")) == {1.0}
     assert _last_bn_scales(cnnzoo.create_model("se_resnet20")) == {1.0}
     assert _last_bn_scales(cnnzoo.create_model("resnet20", zero_init_last=True)) == {0.0}
+    # 600 blocks overflow an untrained eval-mode forward without it
+    assert _last_bn_scales(cnnzoo.create_model("resnet1202")) == {0.0}
 
 
 def test_imagenet_resnets_keep_timms_zero_init():

@@ -266,9 +266,10 @@ def _cifar_resnet(depth: int, attn_layer=None, **kwargs) -> ZooModel:
 
     The last BN of a block starts at the usual scale 1 here, not at zero (the ImageNet-size default): trained
     side by side for 15 epochs, zero-init cost ResNet-20 2.5 points of CIFAR-10 test top-1 (81.64 vs 84.16,
-    docs/training.md, "Why ResNet-20 learned slowly").
+    docs/training.md, "Why ResNet-20 learned slowly"). ResNet-1202 keeps zero-init: without it an untrained
+    600-block stream overflows to NaN in eval mode (BN is the identity there before any statistics).
     """
-    kwargs.setdefault("zero_init_last", False)
+    kwargs.setdefault("zero_init_last", depth > 200)
     n = (depth - 2) // 6
     return build_resnet(BasicBlock, [n] * 3, CIFAR_WIDTHS, stem_type="cifar", stem_width=16, shortcut="A",
                         attn_layer=attn_layer, **kwargs)
