@@ -6,13 +6,13 @@ altered or torn checkpoint is refused instead of resumed.
 """
 from __future__ import annotations
 
-import hashlib
 import random
 from pathlib import Path
 
 import torch
 
 from ..errors import TrainingError
+from ..hub.files.io import sha256_file
 from .io import atomic_path, atomic_write_text
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -33,14 +33,6 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _digest_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
@@ -51,7 +43,7 @@ def write_checkpoint(path: Path, parts: dict) -> None:
     path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(parts, tmp)
-        digest = _sha256(tmp)
+        digest = sha256_file(tmp)
     atomic_write_text(_digest_path(path), digest + "\n")
 
 
@@ -66,7 +58,7 @@ def load_checkpoint(path: Path) -> dict:
     path = Path(path)
     digest_path = _digest_path(path)
     expected = digest_path.read_text(encoding="utf-8").strip() if digest_path.exists() else None
-    if expected is None or _sha256(path) != expected:
+    if expected is None or sha256_file(path) != expected:
         why = f"{digest_path.name} is missing" if expected is None else "its bytes do not match its sha256"
         raise TrainingError(f"checkpoint {path} cannot be trusted ({why}): it was altered or only partly "
                             f"written; start the run afresh with --overwrite, or restore the run from its "

@@ -24,20 +24,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..errors import TrainingError
+from ..hub.files.io import sha256_file
 from .checkpoint import CHECKPOINT_NAME, write_checkpoint
 from .io import atomic_path, atomic_write_text
 
 MANIFEST = "manifest.json"
 METRICS = "metrics.jsonl"
 FORMAT = "cnnzoo-resume-state/1"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _pack(obj, path: str, tensors: dict[str, torch.Tensor]):
@@ -83,7 +76,7 @@ def write_resume_state(folder: str | Path, checkpoint: dict, metrics_path: Path)
     staged = folder / ".state.safetensors"
     with atomic_path(staged) as tmp:
         save_file(tensors, str(tmp))
-    digest = _sha256(staged)
+    digest = sha256_file(staged)
     state_name = f"state-{digest[:12]}.safetensors"
     staged.replace(folder / state_name)
     metrics_text = metrics_path.read_text(encoding="utf-8") if metrics_path.exists() else ""
@@ -122,7 +115,7 @@ def load_resume_state(folder: str | Path) -> tuple[dict, str]:
     manifest = read_manifest(folder)
     state_path = folder / manifest["state"]
     metrics_text = (folder / METRICS).read_text(encoding="utf-8") if (folder / METRICS).exists() else None
-    if not state_path.exists() or _sha256(state_path) != manifest["state_sha256"] or metrics_text is None \
+    if not state_path.exists() or sha256_file(state_path) != manifest["state_sha256"] or metrics_text is None \
             or hashlib.sha256(metrics_text.encode("utf-8")).hexdigest() != manifest["metrics_sha256"]:
         raise TrainingError(f"the resume state in {folder} does not match its manifest (a file is missing or "
                             f"altered); restore it from git (`git checkout -- {folder}`) or start the run afresh")

@@ -129,6 +129,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
                           f"--overwrite to start it afresh, or choose another --out")
     if resume and not ckpt_path.exists():
         raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
+    state = load_checkpoint(ckpt_path) if resume else None  # read (and its sha256 checked) once
 
     data = build_data(cfg, _model_data_cfg(cfg, prebuilt), rank=info.rank, world_size=info.world_size, device=device)
     model = prebuilt if prebuilt is not None else _build_model(cfg, len(data.classes))
@@ -142,7 +143,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
     model.train()
 
     if cfg.time_budget_s > 0:
-        cfg = _fit_budget(cfg, model, data, precision, info, ckpt_path if resume else None)
+        cfg = _fit_budget(cfg, model, data, precision, info, state)
     steps_per_epoch = len(data.train)
     optimizer = create_optimizer(model, cfg, group_fn(model) if group_fn is not None else None)
     scheduler = create_scheduler(optimizer, cfg, steps_per_epoch)
@@ -150,8 +151,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
     ema = ModelEma(model, cfg.ema_decay) if cfg.ema else None
     log = MetricsLog(out / "metrics.jsonl")
     start_epoch = 0
-    if resume:
-        state = load_checkpoint(ckpt_path)
+    if state is not None:
         _check_resumable(state, cfg, ckpt_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -223,10 +223,10 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
 
 
 def _fit_budget(cfg: TrainConfig, model: nn.Module, data, precision, info: DistInfo,
-                resumed_from: Path | None) -> TrainConfig:
+                resumed: dict | None) -> TrainConfig:
     """``cfg`` with the epochs that fit ``time_budget_s`` (a resumed run keeps the number it chose at start)."""
-    if resumed_from is not None:
-        return dataclasses.replace(cfg, epochs=int(load_checkpoint(resumed_from)["config"]["epochs"]))
+    if resumed is not None:
+        return dataclasses.replace(cfg, epochs=int(resumed["config"]["epochs"]))
     wait_for_peers()
     step_s = seconds_per_step(model, data.train, precision, nn.CrossEntropyLoss())
     step_s = all_reduce_sum([step_s], info)[0].item() / info.world_size  # every rank picks the same number
