@@ -6,6 +6,7 @@ import torch
 
 import cnnzoo
 from cnnzoo.factory import build_on_meta, count_params
+from cnnzoo.registry import get_model_spec
 from cnnzoo.errors import InvalidArgumentError
 from cnnzoo.layers.dense import DenseLayer, set_memory_efficient
 from cnnzoo.layers.dual_path import DualPathBlock
@@ -154,3 +155,19 @@ def test_dpn_drop_path_drops_whole_block_contribution():
     assert 10 < dropped.sum().item() < 54  # about half of 64 samples
     # a dropped sample: residual path unchanged, old dense channels unchanged, new channels zero
     assert torch.equal(y[dropped, :96], x[dropped])
+
+
+# kuangliu/pytorch-cifar's counts at 10 classes (DenseNet121 / densenet_cifar); the narrow SENet-18s follow
+# SENet18 (11,260,354) with every width scaled.
+@pytest.mark.parametrize("name,exact", {
+    "densenet121_cifar": 6_956_298, "densenet121_k12_cifar": 1_000_618,
+    "senet18_w050_cifar": 2_819_046, "senet18_w025_cifar": 706_744}.items())
+def test_activation_study_cifar_models_have_the_reference_counts(name, exact):
+    model = build_on_meta(name)
+    assert count_params(model) == exact
+    assert get_model_spec(name).input_size == (3, 32, 32)
+
+
+def test_densenet121_cifar_ends_at_4x4():
+    model = cnnzoo.create_model("densenet121_k12_cifar", features_only=True)
+    assert [f.shape[-1] for f in model(torch.randn(1, 3, 32, 32))] == [32, 16, 8, 4]

@@ -1,5 +1,5 @@
 """DenseNet family (Huang et al. 2017): DenseNet-121/169/201/161 at ImageNet size, DenseNet-40 (k=12) and
-DenseNet-BC at CIFAR size.
+DenseNet-BC and DenseNet-121 (kuangliu/pytorch-cifar) at CIFAR size.
 
 Every network is ``build_densenet`` with a block table. Stage ``i`` is ``(transition ->) dense block i``: the
 transition that halves the resolution opens the next stage, as a strided conv opens a ResNet stage, so the stage
@@ -162,3 +162,17 @@ def densenet_bc_52_k12(**kwargs):
     """DenseNet-BC-52 (k=12) for CIFAR: the shape of DenseNet-BC-100 with 8 bottleneck layers per block, at
     about resnet56's compute (no published result; a cnnzoo training target)."""
     return _densenet_bc_cifar(52, 12, **kwargs)
+
+
+@register_model(family="densenet", size="cifar", reference=_ref(6.96, "kuangliu/pytorch-cifar DenseNet121"))
+def densenet121_cifar(**kwargs):
+    """DenseNet-121 for CIFAR, kuangliu/pytorch-cifar's ``DenseNet121``: DenseNet-121's four blocks (6/12/24/16,
+    k=32) behind a bare 3x3 stem, at 32 -> 16 -> 8 -> 4."""
+    return build_densenet([6, 12, 24, 16], 32, stem_type="cifar", **kwargs)
+
+
+@register_model(family="densenet", size="cifar", reference=_ref(1.0, "kuangliu/pytorch-cifar densenet_cifar"))
+def densenet121_k12_cifar(**kwargs):
+    """DenseNet-121 for CIFAR with growth rate 12 instead of 32, kuangliu/pytorch-cifar's ``densenet_cifar``: the
+    activation study's CPU-sized DenseNet-121."""
+    return build_densenet([6, 12, 24, 16], 12, stem_type="cifar", **kwargs)

@@ -28,14 +28,16 @@ KUANGLIU = "kuangliu/pytorch-cifar"
 
 
 def build_resnet18_cifar(se: bool, num_classes: int = 10, in_chans: int = 3, drop_rate: float = 0.0,
-                         drop_path_rate: float = 0.0, act_layer: ActSpec = "relu") -> ZooModel:
+                         drop_path_rate: float = 0.0, act_layer: ActSpec = "relu", width: float = 1.0) -> ZooModel:
+    """``width`` scales every stage's channels (64-128-256-512 at 1.0), for the narrower named variants."""
+    widths = [int(round(w * width)) for w in WIDTHS]
     if se:
-        stem = ConvNormAct(in_chans, 64, 3, act_layer=act_layer)
+        stem = ConvNormAct(in_chans, widths[0], 3, act_layer=act_layer)
         attn = functools.partial(SqueezeExcite, rd_ratio=1 / 16, rd_divisor=1)
     else:
-        stem, attn = nn.Conv2d(in_chans, 64, 3, 1, 1, bias=False), None
-    in_chs, reduction, stages, info = 64, 1, [], []
-    for i, (planes, rates) in enumerate(zip(WIDTHS, drop_path_rates(drop_path_rate, [2] * 4))):
+        stem, attn = nn.Conv2d(in_chans, widths[0], 3, 1, 1, bias=False), None
+    in_chs, reduction, stages, info = widths[0], 1, [], []
+    for i, (planes, rates) in enumerate(zip(widths, drop_path_rates(drop_path_rate, [2] * 4))):
         stride = 1 if i == 0 else 2
         blocks = []
         for b in range(2):
@@ -62,3 +64,15 @@ def preact_resnet18_cifar(**kwargs):
 def senet18_cifar(**kwargs):
     """SENet-18 for CIFAR, kuangliu/pytorch-cifar's ``SENet18``: pre-activation blocks with SE (reduction 16)."""
     return build_resnet18_cifar(se=True, **kwargs)
+
+
+@register_model(family="senet", size="cifar")
+def senet18_w050_cifar(**kwargs):
+    """SENet-18 for CIFAR at half width (32-64-128-256 channels): the activation study's CPU-sized SENet-18."""
+    return build_resnet18_cifar(se=True, width=0.5, **kwargs)
+
+
+@register_model(family="senet", size="cifar")
+def senet18_w025_cifar(**kwargs):
+    """SENet-18 for CIFAR at quarter width (16-32-64-128 channels)."""
+    return build_resnet18_cifar(se=True, width=0.25, **kwargs)
