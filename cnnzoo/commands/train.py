@@ -34,6 +34,9 @@ def add_arguments(p) -> None:
                         "(default: none)")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in an --out that already holds a run (its checkpoint and log are replaced)")
+    p.add_argument("--allow-config-change", dest="allow_config_change", action="store_true",
+                   help="with --resume: apply settings that differ from the run's own from the resumed epoch on "
+                        "(default: such a resume is refused)")
     for flag, (key, typ) in FLAGS.items():
         p.add_argument(flag, dest=key, type=typ, default=None, help=_config_help(key))
     p.add_argument("--ema", dest="ema", action="store_const", const=True, default=None,
@@ -63,7 +66,7 @@ def run(args) -> int:
     cfg = build_config(base, **overrides)
     if args.overwrite and not args.resume and cfg.out:
         clear_run(Path(cfg.out))
-    summary = train(cfg, resume=args.resume)
+    summary = train(cfg, resume=args.resume, allow_config_change=args.allow_config_change)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     return 0

@@ -5,13 +5,14 @@ writes, after every epoch, a *resume state* folder meant to be committed (by def
 repository root, which the wheel does not ship):
 
 - ``state-<sha12>.safetensors``: every tensor of the checkpoint (model, optimiser, EMA, RNG), exact fp32 bytes;
-- ``metrics.jsonl``: the run's log so far (curves and elapsed time continue where they stopped);
-- ``manifest.json``: the checkpoint's non-tensor parts (epoch, config, scheduler, python RNG), the sha256 of the
-  two files above, and its own sha256 over the rest of the manifest.
+- ``metrics-<sha12>.jsonl``: the run's log so far (curves and elapsed time continue where they stopped);
+- ``manifest.json``: the checkpoint's non-tensor parts (epoch, config and its hash, scheduler, python RNG), the
+  names and sha256 of the two files above, and its own sha256 over the rest of the manifest.
 
-The state file's name carries its hash, and the manifest is replaced last, so a write stopped half-way leaves the
-previous state whole; older state files are then deleted (the folder is replaced, not accumulated). Restoring
-checks every hash before a byte is used and never unpickles anything.
+Both data files are named by their hash and the manifest is replaced last, so a write stopped at any point (even
+by ``kill -9``) leaves the previous state whole; files the new manifest does not name are then deleted (the
+folder is replaced, not accumulated). Restoring checks every hash before a byte is used and never unpickles
+anything. A state written before the log was named by its hash (``metrics.jsonl``) is read as well.
 """
 from __future__ import annotations
 
@@ -21,15 +22,16 @@ import shutil
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save
 
 from ..errors import TrainingError
-from ..hub.files.io import sha256_file
-from .checkpoint import CHECKPOINT_NAME, write_checkpoint
-from .io import atomic_path, atomic_write_text
+from ..hub.files.io import write_bytes_atomic
+from .checkpoint import CHECKPOINT_NAME, config_sha256, write_checkpoint
+from .io import atomic_write_text, fsync_dir
+from .run_folder import remove_temporaries
 
 MANIFEST = "manifest.json"
-METRICS = "metrics.jsonl"
+METRICS = "metrics.jsonl"  # the log's name in states written before it was named by its hash
 FORMAT = "cnnzoo-resume-state/1"
 
 
@@ -67,29 +69,34 @@ def _manifest_hash(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def _hashed_name(data: bytes, prefix: str, suffix: str) -> tuple[str, str]:
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{prefix}-{digest[:12]}{suffix}", digest
+
+
 def write_resume_state(folder: str | Path, checkpoint: dict, metrics_path: Path) -> Path:
     """Write ``checkpoint`` (the dict ``save_checkpoint`` stores) and the run's metrics log into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    remove_temporaries(folder)  # one writer per state, one write at a time: any temporary is a killed one's
     tensors: dict[str, torch.Tensor] = {}
     skeleton = _pack(checkpoint, "ckpt", tensors)
-    staged = folder / ".state.safetensors"
-    with atomic_path(staged) as tmp:
-        save_file(tensors, str(tmp))
-    digest = sha256_file(staged)
-    state_name = f"state-{digest[:12]}.safetensors"
-    staged.replace(folder / state_name)
-    metrics_text = metrics_path.read_text(encoding="utf-8") if metrics_path.exists() else ""
-    atomic_write_text(folder / METRICS, metrics_text)
+    state_bytes = save(tensors)
+    state_name, digest = _hashed_name(state_bytes, "state", ".safetensors")
+    write_bytes_atomic(folder / state_name, state_bytes)
+    metrics = metrics_path.read_bytes() if metrics_path.exists() else b""
+    metrics_name, metrics_digest = _hashed_name(metrics, "metrics", ".jsonl")
+    write_bytes_atomic(folder / metrics_name, metrics)
+    config = checkpoint.get("config")
     manifest = dict(format=FORMAT, epoch=int(checkpoint["epoch"]), state=state_name, state_sha256=digest,
-                    state_bytes=(folder / state_name).stat().st_size,
-                    metrics_sha256=hashlib.sha256(metrics_text.encode("utf-8")).hexdigest(),
-                    config=checkpoint.get("config"), skeleton=skeleton)
+                    state_bytes=len(state_bytes), metrics=metrics_name, metrics_sha256=metrics_digest,
+                    config=config, config_sha256=config_sha256(config), skeleton=skeleton)
     manifest["manifest_sha256"] = _manifest_hash(manifest)
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
-    for old in folder.glob("state-*.safetensors"):
-        if old.name != state_name:
-            old.unlink()
+    fsync_dir(folder)
+    for old in [*folder.glob("state-*.safetensors"), *folder.glob("metrics*.jsonl"), folder / ".state.safetensors"]:
+        if old.name not in (state_name, metrics_name):
+            old.unlink(missing_ok=True)
     return folder / MANIFEST
 
 
@@ -113,13 +120,18 @@ def load_resume_state(folder: str | Path) -> tuple[dict, str]:
     """``(checkpoint dict, metrics.jsonl text)`` after checking every file against the manifest."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    state_path = folder / manifest["state"]
-    metrics_text = (folder / METRICS).read_text(encoding="utf-8") if (folder / METRICS).exists() else None
-    if not state_path.exists() or sha256_file(state_path) != manifest["state_sha256"] or metrics_text is None \
-            or hashlib.sha256(metrics_text.encode("utf-8")).hexdigest() != manifest["metrics_sha256"]:
+    state_path, metrics_path = folder / manifest["state"], folder / manifest.get("metrics", METRICS)
+    state = state_path.read_bytes() if state_path.is_file() else None  # read once: checked, then parsed
+    metrics = metrics_path.read_bytes() if metrics_path.is_file() else None
+    if state is None or hashlib.sha256(state).hexdigest() != manifest["state_sha256"] or metrics is None \
+            or hashlib.sha256(metrics).hexdigest() != manifest["metrics_sha256"]:
         raise TrainingError(f"the resume state in {folder} does not match its manifest (a file is missing or "
                             f"altered); restore it from git (`git checkout -- {folder}`) or start the run afresh")
-    return _unpack(manifest["skeleton"], load_file(str(state_path))), metrics_text
+    checkpoint = _unpack(manifest["skeleton"], load(state))
+    if checkpoint.get("epoch") != manifest["epoch"]:
+        raise TrainingError(f"the resume state in {folder} contradicts itself (epoch {manifest['epoch']} in its "
+                            f"manifest, {checkpoint.get('epoch')!r} in its state)")
+    return checkpoint, metrics.decode("utf-8", errors="replace")
 
 
 def restore_run(folder: str | Path, run_dir: str | Path) -> int:
@@ -127,6 +139,7 @@ def restore_run(folder: str | Path, run_dir: str | Path) -> int:
     checkpoint, metrics_text = load_resume_state(folder)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    remove_temporaries(run_dir)
     write_checkpoint(run_dir / CHECKPOINT_NAME, checkpoint)
     atomic_write_text(run_dir / METRICS, metrics_text)
     return int(checkpoint["epoch"])

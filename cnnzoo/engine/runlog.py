@@ -1,16 +1,22 @@
 """A run directory's records: metrics JSONL, loss/accuracy plots, confusion-matrix plot, hardware summary."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
+import warnings
 from pathlib import Path
 
 from .io import atomic_path, atomic_write_text
 
 
 class MetricsLog:
-    """Append-only ``metrics.jsonl``; on resume, records after the checkpoint's epoch are dropped."""
+    """Append-only ``metrics.jsonl``; on resume, records after the checkpoint's epoch are dropped.
+
+    A line that is not a JSON record (the torn end of a write cut short, or a damaged byte) is left out with a
+    warning rather than making the whole run unreadable.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -18,15 +24,57 @@ class MetricsLog:
     def records(self) -> list[dict]:
         if not self.path.is_file():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        text = self.path.read_bytes().decode("utf-8", errors="replace")
+        kept, bad = [], []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if isinstance(record, dict):
+                kept.append(record)
+            else:
+                bad.append(number)
+        if bad:
+            where = "its last line" if bad == [len(text.splitlines())] else f"line(s) {', '.join(map(str, bad))}"
+            warnings.warn(f"{self.path}: {where} is not a complete JSON record (a write cut short or a damaged "
+                          f"byte) and is left out", stacklevel=2)
+        return kept
 
-    def truncate_after(self, epoch: int) -> None:
-        kept = [r for r in self.records() if r.get("epoch", 0) <= epoch]
-        atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
+    @staticmethod
+    def text(records: list[dict]) -> str:
+        return "".join(json.dumps(r) + "\n" for r in records)
+
+    def sha256(self) -> str:
+        """sha256 of the log as written so far (kept with each checkpoint, checked on resume)."""
+        return hashlib.sha256(self.path.read_bytes() if self.path.is_file() else b"").hexdigest()
+
+    def truncate_after(self, epoch: int, last: dict | None = None, expected_sha256: str | None = None) -> None:
+        """Keep the records up to ``epoch``. ``last``, the checkpoint's copy of that epoch's record, restores a
+        line lost with a crash; ``expected_sha256`` (the log's hash when the checkpoint was written) tells when
+        what is left is not what was written."""
+        kept = [r for r in self.records() if _epoch_of(r) <= epoch]
+        if last is not None and not any(r.get("kind") == last.get("kind") and _epoch_of(r) == epoch for r in kept):
+            kept.append(last)
+            warnings.warn(f"{self.path}: the record of epoch {epoch} was missing; restored from the checkpoint",
+                          stacklevel=2)
+        atomic_write_text(self.path, self.text(kept))
+        if expected_sha256 is not None and self.sha256() != expected_sha256:
+            warnings.warn(f"{self.path} differs from the log written up to epoch {epoch} (a line was edited or "
+                          f"damaged); its curves may be wrong, the run itself is not affected", stacklevel=2)
 
     def write(self, record: dict) -> None:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _epoch_of(record: dict) -> float:
+    epoch = record.get("epoch", 0)
+    return epoch if isinstance(epoch, (int, float)) and not isinstance(epoch, bool) else float("inf")
 
 
 def _savefig(fig, path: Path) -> None:

@@ -7,6 +7,7 @@ import math
 import random
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -19,7 +20,7 @@ from ..factory import create_model
 from ..hub.files.io import save_weights
 from ..registry import get_model_spec
 from .budget import epochs_for_budget, seconds_per_step, wait_for_peers
-from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint, set_rng_state
+from .checkpoint import CHECKPOINT_NAME, has_checkpoint, load_checkpoint, load_latest, save_checkpoint, set_rng_state
 from .config import TrainConfig, build_config, resume_changes, save_config
 from .distributed import DistInfo, all_reduce_sum, barrier, cleanup, init_distributed
 from .ema import ModelEma
@@ -27,7 +28,8 @@ from .evaluate import evaluate_loader
 from .io import atomic_write_text
 from .optim import create_optimizer, create_scheduler
 from .precision import resolve_device, resolve_precision
-from .resume_state import restore_run, write_resume_state
+from .resume_state import read_manifest, restore_run, write_resume_state
+from .run_folder import remove_temporaries
 from .runlog import MetricsLog, hardware, plot_confusion, plot_curves
 from .threads import default_threads
 
@@ -84,11 +86,13 @@ def _model_data_cfg(cfg: TrainConfig, model: nn.Module | None = None) -> dict:
 
 def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = False, model: nn.Module | None = None,
           param_groups: Callable[[nn.Module], list[dict]] | None = None, callbacks: Sequence = (),
-          **overrides) -> dict:
+          allow_config_change: bool = False, **overrides) -> dict:
     """Train ``cfg.model`` on ``cfg.data`` and return the run summary (also written to ``summary.json``).
 
     ``cfg`` is a :class:`TrainConfig`, a mapping or a YAML path; keyword arguments override its keys. With
-    ``resume=True`` the run continues exactly from ``<out>/checkpoint.pt``.
+    ``resume=True`` the run continues exactly from ``<out>/checkpoint.pt`` (or the checkpoint before it, when that
+    one is damaged; or ``resume_state`` when it is newer); settings that change what the run computes are
+    refused unless ``allow_config_change=True``, which applies them from the resumed epoch on.
 
     Hooks for fine-tuning and experiments: ``model`` replaces the model the config would build (e.g. one with
     frozen stages; its classifier must match the data's classes); ``param_groups(model)`` replaces the default
@@ -102,13 +106,13 @@ def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = 
         cfg.to_dict() if isinstance(cfg, TrainConfig) else cfg, **overrides)
     info = init_distributed(cfg.device)
     try:
-        return _train(cfg, info, resume, model, param_groups, tuple(callbacks))
+        return _train(cfg, info, resume, model, param_groups, tuple(callbacks), allow_config_change)
     finally:
         cleanup(info)
 
 
 def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module | None = None,
-           group_fn: Callable | None = None, callbacks: tuple = ()) -> dict:
+           group_fn: Callable | None = None, callbacks: tuple = (), allow_config_change: bool = False) -> dict:
     t_start = time.time()
     torch.set_num_threads(cfg.threads or default_threads())  # 0: the idle cores (engine/threads.py)
     device = resolve_device(cfg.device)
@@ -121,15 +125,16 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
 
     out = Path(cfg.out) if cfg.out else default_run_dir(cfg)
     ckpt_path = out / CHECKPOINT_NAME
-    if resume and not ckpt_path.exists() and cfg.resume_state and info.is_main:
-        restore_run(cfg.resume_state, out)  # carried on from another machine: the committed state
-    barrier(info)
-    if ckpt_path.exists() and not resume:
+    if info.is_main:  # left by a run killed while writing; this process is each folder's one writer
+        remove_temporaries(out)
+        if cfg.resume_state:
+            remove_temporaries(Path(cfg.resume_state))
+    if has_checkpoint(ckpt_path) and not resume:
         raise ConfigError(f"{out} already holds a run ({ckpt_path}); pass --resume (resume=True) to continue it, "
                           f"--overwrite to start it afresh, or choose another --out")
-    if resume and not ckpt_path.exists():
+    if resume and not has_checkpoint(ckpt_path) and not cfg.resume_state:
         raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
-    state = load_checkpoint(ckpt_path) if resume else None  # read (and its sha256 checked) once
+    state = _resume_point(ckpt_path, cfg.resume_state, info) if resume else None  # read (and checked) once
 
     data = build_data(cfg, _model_data_cfg(cfg, prebuilt), rank=info.rank, world_size=info.world_size, device=device)
     model = prebuilt if prebuilt is not None else _build_model(cfg, len(data.classes))
@@ -152,18 +157,15 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
     log = MetricsLog(out / "metrics.jsonl")
     start_epoch = 0
     if state is not None:
-        _check_resumable(state, cfg, ckpt_path)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        if ema is not None and state.get("ema") is not None:
-            ema.load_state_dict(state["ema"])
+        changed = _check_resumable(state, cfg, ckpt_path, allow_config_change)
+        _load_state(state, changed, model, optimizer, scheduler, scaler, ema, ckpt_path)
         set_rng_state(state["rng"])
         start_epoch = int(state["epoch"])
         t_start -= float(state.get("elapsed_s", 0.0))  # wall time counts every segment of the run
         if info.is_main:
-            log.truncate_after(start_epoch)
+            log.truncate_after(start_epoch, state.get("record"), state.get("metrics_sha256"))
+            if cfg.resume_state and _state_epoch(cfg.resume_state) != start_epoch:
+                write_resume_state(cfg.resume_state, state, log.path)  # killed between the two writes
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "config.yaml")
@@ -186,7 +188,9 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
               f"{precision.name}{' channels_last' if precision.channels_last else ''} on {device}, "
               f"{info.world_size} process(es), run dir {out}", flush=True)
 
-    last = {}
+    last = {}  # the last epoch's record (a run resumed at its end takes it from the checkpoint or the log)
+    if state is not None:
+        last = state.get("record") or next((r for r in reversed(log.records()) if r.get("epoch") == start_epoch), {})
     for epoch in range(start_epoch, cfg.epochs):
         data.train.set_epoch(epoch)
         for cb in callbacks:
@@ -211,8 +215,8 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, prebuilt: nn.Module |
             saved = save_checkpoint(ckpt_path, model=model.state_dict(), optimizer=optimizer.state_dict(),
                                     scheduler=scheduler.state_dict(), scaler=scaler.state_dict(),
                                     ema=ema.state_dict() if ema is not None else None, epoch=epoch + 1,
-                                    elapsed_s=time.time() - t_start,
-                                    config=cfg.to_dict())
+                                    elapsed_s=time.time() - t_start, config=cfg.to_dict(),
+                                    record=record, metrics_sha256=log.sha256())
             if cfg.resume_state:
                 write_resume_state(cfg.resume_state, saved, out / "metrics.jsonl")
             plot_curves(log.records(), out)
@@ -239,17 +243,96 @@ def _fit_budget(cfg: TrainConfig, model: nn.Module, data, precision, info: DistI
     return dataclasses.replace(cfg, epochs=epochs)
 
 
-def _check_resumable(state: dict, cfg: TrainConfig, ckpt_path: Path) -> None:
-    """A checkpoint continues only the run that wrote it: same settings, an epoch inside the run."""
+def _resume_point(ckpt_path: Path, resume_state: str | None, info: DistInfo) -> dict:
+    """The state a resumed run continues from (see :func:`_newest_state`). The main process decides and
+    restores; the others then read what it left (and fail as it did, instead of waiting at the barrier)."""
+    state, error = None, None
+    if info.is_main:
+        try:
+            state = _newest_state(ckpt_path, resume_state)
+        except (TrainingError, ConfigError) as exc:
+            error = exc
+    barrier(info)
+    if error is not None:
+        raise error
+    return state if state is not None else load_checkpoint(ckpt_path)
+
+
+def _newest_state(ckpt_path: Path, resume_state: str | None) -> dict:
+    """The newest checkpoint of the run folder that verifies, or the resume state when that is newer: a clone
+    without the run folder, or a folder whose latest checkpoint is damaged."""
+    if not has_checkpoint(ckpt_path):  # a clone: the committed state is all there is
+        restore_run(resume_state, ckpt_path.parent)
+        return load_checkpoint(ckpt_path)
+    state = used = problem = None
+    try:
+        state, used = load_latest(ckpt_path)
+    except TrainingError as exc:
+        problem = exc
+    there = _state_epoch(resume_state) if resume_state and used != ckpt_path else None
+    have = state.get("epoch") if state is not None else None
+    if there is not None and (not isinstance(have, int) or there > have):
+        warnings.warn(f"resuming from the resume state in {resume_state} (epoch {there}): the run folder has no "
+                      f"newer checkpoint that verifies", stacklevel=4)
+        restore_run(resume_state, ckpt_path.parent)
+        return load_checkpoint(ckpt_path)
+    if state is None:
+        raise problem
+    return state
+
+
+def _state_epoch(folder: str) -> int | None:
+    """The epoch a resume state holds; None when it has none that verifies."""
+    try:
+        return int(read_manifest(folder)["epoch"])
+    except (TrainingError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _check_resumable(state: dict, cfg: TrainConfig, ckpt_path: Path, allow_change: bool = False) -> list[str]:
+    """A checkpoint continues only the run that wrote it: an epoch inside the run, and the same settings unless
+    the user allows a change (returned, and announced)."""
     epoch = state.get("epoch")
     if not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 < epoch <= cfg.epochs:
         raise TrainingError(f"checkpoint {ckpt_path} claims epoch {epoch!r}, outside this run's 1..{cfg.epochs}; "
                             f"it belongs to another run: start afresh with --overwrite")
     changed = resume_changes(state.get("config") or {}, cfg)
-    if changed:
+    if changed and not allow_change:
         raise ConfigError(f"resuming {ckpt_path.parent} with settings that differ from the run's own "
-                          f"({'; '.join(changed)}); resume with the run's settings (drop these options) or "
-                          f"start a new run in another --out")
+                          f"({'; '.join(changed)}); resume with the run's settings (drop these options), pass "
+                          f"--allow-config-change (allow_config_change=True) to apply them from epoch {epoch + 1} "
+                          f"on, or start a new run in another --out")
+    if changed:
+        warnings.warn(f"resuming {ckpt_path.parent} at epoch {epoch + 1} with changed settings: {'; '.join(changed)}",
+                      stacklevel=3)
+    return changed
+
+
+def _load_state(state: dict, changed: list[str], model, optimizer, scheduler, scaler, ema, ckpt_path: Path) -> None:
+    """Load a checkpoint into a freshly built run. With allowed changes the new settings win: the optimiser keeps
+    its buffers but takes the new hyper-parameters (a new optimiser starts fresh), and the schedule continues
+    at the step reached, on the new base learning rate."""
+    try:
+        model.load_state_dict(state["model"])
+        if ema is not None and state.get("ema") is not None:
+            ema.load_state_dict(state["ema"])
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise TrainingError(f"checkpoint {ckpt_path} does not fit this model ({str(exc).splitlines()[0]}); "
+                            f"resume with the run's own model, or start a new run") from None
+    fresh = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    if not any(c.startswith("optimizer:") for c in changed):
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError) as exc:
+            raise TrainingError(f"checkpoint {ckpt_path}: its optimiser state does not fit ({exc})") from None
+    scheduler.load_state_dict(state["scheduler"])
+    scaler.load_state_dict(state["scaler"])
+    if changed:
+        for group, new in zip(optimizer.param_groups, fresh):
+            group.update(new)
+        scheduler.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        for group, base, factor in zip(optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas):
+            group["lr"] = base * factor(scheduler.last_epoch)
 
 
 def _train_one_epoch(train_model, model, loader, optimizer, scheduler, scaler, ema, criterion, mixup, precision,
