@@ -6,13 +6,21 @@ environment is read at call time (huggingface_hub reads it once, at its own impo
 huggingface_hub's own (``HF_TOKEN`` or the saved login).
 
 Each function returns the file, or None after appending one line to ``looked`` that says why not.
+
+A download first checks that the endpoint answers at all (one HEAD request, ``HF_HUB_ETAG_TIMEOUT`` seconds,
+default 10): huggingface_hub retries a silent host five times and then again with a 60-second timeout, minutes
+in all; then huggingface_hub runs with every timeout it has set from the environment as it is now.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 from ...version import __version__
+from .download import env_timeout, unreachable
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -66,11 +74,35 @@ def download_from_hf_hub(repo_id: str, filename: str, revision: str | None, look
     except ImportError:
         looked.append(f"{where}: huggingface_hub is not installed")
         return None
+    endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+    timeout = env_timeout("HF_HUB_ETAG_TIMEOUT", 10.0)
+    dead = unreachable(endpoint, timeout)
+    if dead is not None:
+        looked.append(f"{where} [online]: {dead}; without a network set HF_HUB_OFFLINE=1 (a mirror: HF_ENDPOINT)")
+        return None
     try:
-        return Path(hf_hub_download(repo_id, filename, revision=revision, cache_dir=hf_cache_dir(),
-                                    endpoint=os.environ.get("HF_ENDPOINT") or None,
-                                    etag_timeout=float(os.environ.get("HF_HUB_ETAG_TIMEOUT", 10)),
-                                    library_name="cnnzoo", library_version=__version__))
+        with hub_timeouts(timeout, env_timeout("HF_HUB_DOWNLOAD_TIMEOUT", 10.0)):
+            return Path(hf_hub_download(repo_id, filename, revision=revision, cache_dir=hf_cache_dir(),
+                                        endpoint=endpoint, etag_timeout=timeout,
+                                        library_name="cnnzoo", library_version=__version__))
     except Exception as exc:  # missing repo or file, network, authentication: one line of the final error
         looked.append(f"{where} [online]: {_first_line(exc)}")
         return None
+
+
+@contextlib.contextmanager
+def hub_timeouts(metadata_s: float, download_s: float):
+    """huggingface_hub's timeouts as the environment says now (it reads them once, at import), including the
+    60-second retry of a metadata request that it does not expose; restored afterwards."""
+    from huggingface_hub import constants, file_download
+
+    saved = [(constants, "HF_HUB_ETAG_TIMEOUT", metadata_s), (constants, "HF_HUB_DOWNLOAD_TIMEOUT", download_s),
+             (file_download, "_ETAG_RETRY_TIMEOUT", metadata_s)]
+    saved = [(mod, name, getattr(mod, name), value) for mod, name, value in saved if hasattr(mod, name)]
+    for mod, name, _, value in saved:
+        setattr(mod, name, value)
+    try:
+        yield
+    finally:
+        for mod, name, old, _ in saved:
+            setattr(mod, name, old)
