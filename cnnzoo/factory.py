@@ -2,7 +2,6 @@
 both the architectures (registry, models) and the weights (hub)."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -12,7 +11,7 @@ from torch import nn
 
 from . import registry
 from .hub.catalog import list_weight_names, unknown_tag_error, weights_for_arch
-from .hub.importers.imagenet import cached_paths, describe_source, get_source, is_importable
+from .hub.importers.imagenet import cached_paths, describe_source, get_source, is_importable, read_sidecar
 from .hub.index.store import get_entry
 from .errors import InvalidArgumentError
 from .hub.pretrained import Weights, load_weights, resolve_weights
@@ -79,10 +78,11 @@ def create_model(
         name, pretrained = repo_architecture(name), (name if pretrained is True else pretrained)
     spec = get_model_spec(name)
     overlay = dict(pretrained_cfg_overlay or {})
-    weights = _resolve_pretrained(spec.name, split_model_name_tag(name)[1], pretrained, overlay.get("file"))
+    weights = _resolve_pretrained(spec.name, split_model_name_tag(name)[1], pretrained, overlay.get("file"),
+                                  overlay.get("sha256"))
     checkpoint = resolve_weights(spec.name, path=checkpoint_path) if checkpoint_path is not None else None
 
-    if num_classes is None:
+    if num_classes is None:  # the weight's own class count: its classifier loads as trained
         source = checkpoint or weights
         num_classes = source.num_classes if source is not None else spec.num_classes
     check_num_classes(num_classes)
@@ -101,7 +101,9 @@ def create_model(
     cfg.update(num_classes=num_classes, tag=split_model_name_tag(name)[1])
     for loaded in (weights, checkpoint):
         if loaded is not None:
-            load_weights(model, loaded)
+            # another class count is the user's explicit choice (num_classes=, or a checkpoint's): only then may
+            # the weight's classifier be replaced
+            load_weights(model, loaded, reset_classifier=num_classes != loaded.num_classes)
             cfg.update(weight_cfg(loaded))
             if num_classes != loaded.num_classes:  # a new classifier: the weight's labels no longer apply
                 for key in ("labels", "label_names"):
@@ -117,8 +119,9 @@ def create_model(
     return model
 
 
-def _resolve_pretrained(arch: str, tag: str | None, pretrained, overlay_file) -> Weights | None:
-    """The weight ``pretrained`` asks for (``pretrained_cfg_overlay={"file": ...}`` names its file)."""
+def _resolve_pretrained(arch: str, tag: str | None, pretrained, overlay_file, overlay_sha256=None) -> Weights | None:
+    """The weight ``pretrained`` asks for (``pretrained_cfg_overlay={"file": ..., "sha256": ...}`` names its file
+    and, optionally, the exact bytes it must have)."""
     if pretrained is False or pretrained is None:
         return None
     path = Path(overlay_file) if overlay_file else None
@@ -127,7 +130,7 @@ def _resolve_pretrained(arch: str, tag: str | None, pretrained, overlay_file) ->
             path = Path(pretrained)
         else:
             tag = str(pretrained)
-    return resolve_weights(arch, tag=tag, path=path)
+    return resolve_weights(arch, tag=tag, path=path, sha256=overlay_sha256)
 
 
 def _build(spec: ModelSpec, **kwargs) -> nn.Module:
@@ -248,8 +251,8 @@ def weight_details(arch: str, tag: str) -> dict:
     details = _weight_summary(name)
     details.update(name=name, shipped=False, import_command=f"cnnzoo import {name}")
     _, record = cached_paths(arch, tag)
-    if record.is_file():  # converted before: the cache's own record has the file's identity
-        cached = json.loads(record.read_text())
+    cached = read_sidecar(arch, tag, record)[0] if record.is_file() else None
+    if cached is not None:  # converted before: the cache's own record has the file's identity
         details.update({k: cached[k] for k in ("sha256", "size", "license") if cached.get(k) is not None},
                        file=str(record.with_suffix(".safetensors")))
     return details

@@ -58,3 +58,8 @@ def classifier_mismatch(state: dict[str, torch.Tensor], model_state: dict[str, t
     if not keys:
         return False
     return any(k not in model_state or tuple(model_state[k].shape) != tuple(state[k].shape) for k in keys)
+
+
+def has_classifier(model_state: dict[str, torch.Tensor]) -> bool:
+    """False for a model built with ``num_classes=0`` (pooled features out): a weight's classifier has no place."""
+    return any(k.startswith(CLASSIFIER_PREFIX) for k in model_state)

@@ -92,7 +92,7 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _check_digest(path, expected: str, actual: str, what: str) -> str:
+def check_digest(path, expected: str, actual: str, what: str) -> str:
     if actual != expected.lower():
         raise WeightIntegrityError(
             f"{what} {path} is damaged or not the published file: sha256 mismatch\n"
@@ -104,7 +104,7 @@ def _check_digest(path, expected: str, actual: str, what: str) -> str:
 
 def verify_sha256(path: str | os.PathLike, expected: str, what: str = "weight file") -> str:
     """Hash ``path`` and compare with ``expected``; the error names the file and both hashes."""
-    return _check_digest(path, expected, sha256_file(path), what)
+    return check_digest(path, expected, sha256_file(path), what)
 
 
 def read_verified(path: str | os.PathLike, expected: str | None, what: str = "weight file") -> tuple[bytes, str]:
@@ -112,7 +112,7 @@ def read_verified(path: str | os.PathLike, expected: str | None, what: str = "we
     (:func:`tensors_from_bytes`); with ``expected``, a different hash raises :class:`WeightIntegrityError`."""
     data = Path(path).read_bytes()
     actual = hashlib.sha256(data).hexdigest()
-    return data, (_check_digest(path, expected, actual, what) if expected is not None else actual)
+    return data, (check_digest(path, expected, actual, what) if expected is not None else actual)
 
 
 # -- metadata --------------------------------------------------------------------------------------------------
@@ -123,7 +123,9 @@ def encode_metadata(metadata: Mapping[str, object]) -> dict[str, str]:
     for key, value in metadata.items():
         if value is None:
             continue
-        out[str(key)] = value if isinstance(value, str) and key in STRING_METADATA else json.dumps(value)
+        # sort_keys: the same metadata gives the same bytes (and sha256) in every process
+        out[str(key)] = value if isinstance(value, str) and key in STRING_METADATA else json.dumps(value,
+                                                                                                  sort_keys=True)
     return out
 
 
@@ -185,24 +187,43 @@ def save_weights(state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike
     ``metadata`` needs at least arch, tag, num_classes, labels, input_size, mean and std (more keys, e.g.
     interpolation, crop_pct, dataset, metrics, are kept). The file appears only once complete.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     meta = dict(metadata)
     meta.setdefault("format", "pt")
     meta.setdefault("cnnzoo_version", __version__)
     check_metadata(meta)
-    tensors = _plain_tensors(state_dict)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=encode_metadata(meta))
-    return sha256_file(path)
+    data = canonical_safetensors(save(_plain_tensors(state_dict), metadata=encode_metadata(meta)))
+    write_bytes_atomic(path, data)
+    return hashlib.sha256(data).hexdigest()  # of the bytes written, not of a file another process may replace
 
 
-def _starts_like_safetensors(head: bytes, size: int) -> bool:
+def canonical_safetensors(data: bytes) -> bytes:
+    """``data`` with its JSON header re-serialised with sorted keys.
+
+    safetensors writes ``__metadata__`` in hash-map order, which differs between processes, so the same
+    weight saved twice could get two sha256s (two processes importing it at once then disagree with each
+    other's index entry). Sorted, compact and space-padded to 8 bytes as safetensors pads it, the header is
+    a function of the content only; the tensor bytes are unchanged (their offsets are relative to the data).
+    """
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data[8 + n:]
+
+
+def starts_like_safetensors(head: bytes, size: int) -> bool:
     """8-byte little-endian header length that fits the file, then the JSON header's opening brace."""
     if len(head) < 9:
         return False
     (n,) = struct.unpack("<Q", head[:8])
     return 2 <= n <= size - 8 and head[8:9] == b"{"
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """torch.save's zip container or a raw pickle's protocol 2-5 opcode."""
+    return head[:4] == b"PK\x03\x04" or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
 
 
 def refuse_pickle(path: str | os.PathLike) -> None:
@@ -211,10 +232,15 @@ def refuse_pickle(path: str | os.PathLike) -> None:
     path = Path(path)
     with open(path, "rb") as f:
         head = f.read(9)
-    if _starts_like_safetensors(head, path.stat().st_size):
+    refuse_pickle_bytes(head, path.stat().st_size, path)
+
+
+def refuse_pickle_bytes(head: bytes, size: int, path: str | os.PathLike) -> None:
+    """:func:`refuse_pickle` for a file whose first bytes ``head`` and ``size`` were already read."""
+    path = Path(path)
+    if starts_like_safetensors(head, size):
         return
-    zip_or_pickle = head[:4] == b"PK\x03\x04" or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
-    if zip_or_pickle or path.suffix.lower() in PICKLE_SUFFIXES:
+    if looks_like_pickle(head) or path.suffix.lower() in PICKLE_SUFFIXES:
         raise UnsafeWeightsError(
             f"{path} is a pickle/torch.save file; cnnzoo loads weights only from safetensors, because unpickling "
             f"can execute code. Convert a checkpoint you trust with `cnnzoo import ARCH.TAG --from {path.name}` "
@@ -231,23 +257,55 @@ def read_header(path: str | os.PathLike) -> dict:
     refuse_pickle(path)
     size = path.stat().st_size
     with open(path, "rb") as f:
-        prefix = f.read(8)
-        if len(prefix) < 8:
-            raise WeightIntegrityError(f"{path} is not a safetensors file: only {size} bytes")
-        (n,) = struct.unpack("<Q", prefix)
-        if n > min(_MAX_HEADER, size - 8):
-            raise WeightIntegrityError(
-                f"{path} is not a valid safetensors file (header length {n} for a {size}-byte file): "
-                f"truncated or not safetensors")
-        try:
-            header = json.loads(f.read(n))
-        except ValueError as exc:
-            raise WeightIntegrityError(f"{path} has a corrupt safetensors header: {exc}") from None
+        n = _header_length(f.read(8), size, path)
+        return _decode_header(f.read(n), n, size, path)
+
+
+def header_from_bytes(data: bytes, path: str | os.PathLike) -> dict:
+    """:func:`read_header` of a file's bytes already in memory (``path`` only names it in errors)."""
+    refuse_pickle_bytes(data[:9], len(data), path)
+    n = _header_length(data[:8], len(data), path)
+    return _decode_header(data[8:8 + n], n, len(data), path)
+
+
+def _header_length(prefix: bytes, size: int, path) -> int:
+    if len(prefix) < 8:
+        raise WeightIntegrityError(f"{path} is not a safetensors file: only {size} bytes")
+    (n,) = struct.unpack("<Q", prefix)
+    if n > min(_MAX_HEADER, size - 8):
+        raise WeightIntegrityError(
+            f"{path} is not a valid safetensors file (header length {n} for a {size}-byte file): "
+            f"truncated or not safetensors")
+    return n
+
+
+def _int_list(value, length: int | None = None) -> bool:
+    return (isinstance(value, list) and (length is None or len(value) == length)
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value))
+
+
+def _decode_header(raw: bytes, n: int, size: int, path) -> dict:
+    """The JSON header, each tensor entry well formed, and the file exactly as long as the entries say."""
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd nesting
+        raise WeightIntegrityError(f"{path} has a corrupt safetensors header: {str(exc)[:200]}") from None
     if not isinstance(header, dict):
         raise WeightIntegrityError(f"{path} has a corrupt safetensors header (not a JSON object)")
-    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)
-            and "data_offsets" in v]
-    expected = 8 + n + max(ends, default=0)
+    end = 0
+    for key, value in header.items():
+        if key == "__metadata__":
+            if value is not None and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+                raise WeightIntegrityError(f"{path} has a corrupt safetensors header: __metadata__ must map names "
+                                           f"to strings")
+            continue
+        ok = (isinstance(value, dict) and isinstance(value.get("dtype"), str) and _int_list(value.get("shape"))
+              and _int_list(value.get("data_offsets"), 2) and value["data_offsets"][0] <= value["data_offsets"][1])
+        if not ok:
+            raise WeightIntegrityError(f"{path} has a corrupt safetensors header: entry {str(key)[:80]!r} is not "
+                                       f"{{dtype, shape, data_offsets}}")
+        end = max(end, value["data_offsets"][1])
+    expected = 8 + n + end
     if expected != size:
         raise WeightIntegrityError(
             f"{path} is {size} bytes but its header describes {expected}: the file is truncated or altered")
@@ -270,8 +328,9 @@ def tensors_from_bytes(data: bytes, path: str | os.PathLike) -> dict[str, torch.
 
     try:
         state = load(data)
-    except SafetensorError as exc:
-        raise WeightIntegrityError(f"{path} could not be read as safetensors: {exc}") from None
+    except (SafetensorError, ValueError, KeyError, TypeError, RuntimeError, OverflowError) as exc:
+        # safetensors' own checks (offsets, dtypes) plus torch's view of the buffer: any failure is a bad file
+        raise WeightIntegrityError(f"{path} could not be read as safetensors: {str(exc)[:300]}") from None
     return {k: state[k] for k in sorted(state)}  # the order of load_file (and of the file's header)
 
 

@@ -13,6 +13,8 @@ The converted file goes to ``<cache>/imagenet/ARCH.TAG.safetensors`` with a side
 from __future__ import annotations
 
 import datetime
+import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,15 @@ import torch
 from ...errors import UnknownTagError, WeightsNotFoundError
 from ...models._measure import build_on_meta, count_params
 from ...registry import is_model
+from ..files.download import env_timeout, socket_timeout
+from ..files.hf import hub_timeouts
 from ..files.io import save_weights, write_json_atomic
 from ..files.resolve import cache_dir, offline
-from ..index.schema import check_entry
+from ..index.schema import check_entry, entry_problems
 from .convert import convert_state_dict, equivalents, find_equivalent
 from .foreign import read_foreign_state_dict, undo_legacy_densenet_keys
+
+logger = logging.getLogger("cnnzoo")
 
 IMAGENET_TRAIN_IMAGES = 1_281_167
 IMAGENET_VAL_IMAGES = 50_000
@@ -117,6 +123,24 @@ def get_source(arch: str, tag: str) -> ImageNetSource:
                           f"{'for ' + arch + ': ' + ', '.join(ours) if ours else 'importable: ' + ', '.join(names)}")
 
 
+def read_sidecar(arch: str, tag: str, sidecar: Path) -> tuple[dict | None, str]:
+    """The import's cache record (an index entry), or ``(None, why)`` when it cannot be trusted: unreadable,
+    truncated, not JSON, or not a valid entry for ``arch.tag``."""
+    try:
+        entry = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError covers bad JSON and bad UTF-8
+        return None, f"{type(exc).__name__}: {str(exc)[:120]}"
+    if not isinstance(entry, dict):
+        return None, f"a JSON {type(entry).__name__}, not an entry"
+    try:
+        problems = entry_problems(f"{arch}.{tag}", entry)
+    except Exception as exc:  # noqa: BLE001 - a validator tripping on a hostile value is one more problem
+        problems = [f"{type(exc).__name__}: {exc}"]
+    if entry.get("architecture") != arch or entry.get("tag") != tag:
+        problems.append(f"it describes {entry.get('architecture')}.{entry.get('tag')}")
+    return (None, "; ".join(map(str, problems[:3]))) if problems else (entry, "")
+
+
 def cached_paths(arch: str, tag: str, root: Path | None = None) -> tuple[Path, Path]:
     folder = (root or cache_dir()) / "imagenet"
     return folder / f"{arch}.{tag}.safetensors", folder / f"{arch}.{tag}.json"
@@ -166,6 +190,13 @@ def describe_source(source: ImageNetSource) -> dict:
 
 
 def _download(source: ImageNetSource) -> dict[str, torch.Tensor]:
+    """The source library's own download, with cnnzoo's timeouts (torchvision's passes none to urlopen)."""
+    timeout = env_timeout()
+    with socket_timeout(timeout), hub_timeouts(timeout, timeout):
+        return _download_state_dict(source)
+
+
+def _download_state_dict(source: ImageNetSource) -> dict[str, torch.Tensor]:
     eq = find_equivalent(source.arch, source.library)
     if source.library == "torchvision":
         from torchvision.models import get_model_weights
@@ -197,6 +228,8 @@ def import_weights(arch: str, tag: str, source_file: str | os.PathLike | None = 
                     input_size=described["input_size"], mean=described["mean"], std=described["std"],
                     interpolation=described["interpolation"], crop_pct=described["crop_pct"],
                     metrics=described["metrics"], source=described["source"], license=described["license"])
+    # save_weights writes the same bytes for the same tensors and metadata in any process, so two processes
+    # importing this weight at once write identical files and identical sha256s, whichever rename lands last
     digest = save_weights(converted, path, metadata)
     entry = dict(
         architecture=arch, tag=tag, file=path.name, sha256=digest, size=path.stat().st_size,
@@ -226,16 +259,19 @@ def _how_offline(source: ImageNetSource) -> str:
 
 
 def ensure_imported(arch: str, tag: str) -> tuple[Path, dict]:
-    """The cached import of ``arch.tag``, importing it first when online."""
-    import json
-
+    """The cached import of ``arch.tag``, importing it first when online (again when its record is damaged)."""
     path, sidecar = cached_paths(arch, tag)
+    cached = "not there"
     if path.is_file() and sidecar.is_file():
-        return path, json.loads(sidecar.read_text(encoding="utf-8"))
+        entry, why = read_sidecar(arch, tag, sidecar)
+        if entry is not None:
+            return path, entry
+        cached = f"its record {sidecar.name} is unusable: {why}"
+        logger.warning("cnnzoo: %s.%s: cache record %s is unusable (%s); importing again", arch, tag, sidecar, why)
     source = get_source(arch, tag)
     if offline():
         raise WeightsNotFoundError(
-            f"weight {arch}.{tag} not found. Looked in:\n  cnnzoo cache: {path} (not there)\n  {source.library} "
+            f"weight {arch}.{tag} not found. Looked in:\n  cnnzoo cache: {path} ({cached})\n  {source.library} "
             f"download: skipped (offline: HF_HUB_OFFLINE / CNNZOO_OFFLINE is set)\nTo use it offline: "
             + _how_offline(source) + ".")
     try:
@@ -244,6 +280,6 @@ def ensure_imported(arch: str, tag: str) -> tuple[Path, dict]:
         if isinstance(exc, WeightsNotFoundError):
             raise
         raise WeightsNotFoundError(
-            f"weight {arch}.{tag} not found. Looked in:\n  cnnzoo cache: {path} (not there)\n  {source.library} "
+            f"weight {arch}.{tag} not found. Looked in:\n  cnnzoo cache: {path} ({cached})\n  {source.library} "
             f"download: {type(exc).__name__}: {str(exc).strip()[:300]}\nTo use it offline: "
             + _how_offline(source) + ".") from None
