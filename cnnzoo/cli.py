@@ -10,6 +10,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 # name -> (module under cnnzoo.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     from .errors import CnnzooError
 
+    # PIL only warns below twice its pixel limit; a command refuses such an image outright (data/images.py)
+    warnings.filterwarnings("error", message=".*could be decompression bomb", category=RuntimeWarning)
     name = args.command if args.command != "dev" else f"dev {args.dev_command}"
     module_name = (COMMANDS[args.command] if args.command != "dev" else DEV_COMMANDS[args.dev_command])[0]
     module = importlib.import_module(f"cnnzoo.commands.{module_name}")

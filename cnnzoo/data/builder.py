@@ -7,18 +7,19 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError, DataNotFoundError
+from ..errors import ConfigError, DataError, DataNotFoundError
 from .batch_aug import BatchAugment, Normalize
 from .cache import load_or_build
 from .folder import FolderIndex, find_split, list_splits, scan_folder
 from .folder_loader import folder_loader
-from .images import is_image_file
+from .images import header_size, is_image_file
 from .named import DATASETS, resolve_dataset
 from .split import carve_validation
 from .tensor_loader import TensorLoader
 from .transforms import eval_transform, train_transform
 
 TENSOR_PATH_MAX_SIDE = 64  # "auto" decodes datasets of images up to this size into the tensor cache
+LOADERS = ("auto", "tensor", "folder")
 
 
 @dataclass
@@ -53,16 +54,13 @@ def default_test_split(root: Path, name: str) -> str | None:
 
 
 def _choose_loader(kind: str, index: FolderIndex, image_size: int | None) -> str:
-    if kind not in ("auto", "tensor", "folder"):
-        raise ConfigError(f"loader must be auto, tensor or folder, got {kind!r}")
+    if kind not in LOADERS:
+        raise ConfigError(f"loader must be one of {', '.join(LOADERS)}, got {kind!r}")
     if kind != "auto":
         return kind
     if image_size is not None:
         return "tensor" if image_size <= TENSOR_PATH_MAX_SIDE else "folder"
-    from PIL import Image
-
-    with Image.open(index.samples[0][0]) as img:
-        return "tensor" if max(img.size) <= TENSOR_PATH_MAX_SIDE else "folder"
+    return "tensor" if max(header_size(index.samples[0][0])) <= TENSOR_PATH_MAX_SIDE else "folder"
 
 
 def _holds_class_folders(root: Path) -> bool:
@@ -110,6 +108,11 @@ def build_data(cfg, data_cfg: dict, *, rank: int = 0, world_size: int = 1, devic
                splits=("train", "val", "test")) -> DataBundle:
     """Loaders for ``splits``. ``data_cfg`` is the model's input_size / mean / std / crop_pct / interpolation."""
     root, name, indexes, test_split = scan_splits(cfg, splits)
+    if "train" in indexes and len(indexes["train"]) < cfg.batch_size:  # the last partial batch is dropped
+        raise ConfigError(f"batch_size {cfg.batch_size} is larger than the {len(indexes['train'])} training images, "
+                          f"so no step would be taken; use a batch_size of at most {len(indexes['train'])}")
+    if not indexes:
+        raise DataError(f"{root} has none of the splits {', '.join(splits)}")
     first = next(iter(indexes.values()))
     data_cfg = dict(data_cfg)
     if cfg.image_size:

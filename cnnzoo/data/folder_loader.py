@@ -6,6 +6,7 @@ from typing import Callable
 
 import torch
 
+from ..errors import DataError
 from .folder import FolderIndex
 from .images import load_rgb
 
@@ -58,8 +59,19 @@ class _EpochSeededLoader:
         return (n // self.batch_size) * self.batch_size if self.drop_last else n
 
     def __iter__(self):
-        for x, y in self._loader():
-            yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        try:
+            for x, y in self._loader():
+                yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        except DataError as exc:  # from a worker: its message carries the worker's traceback; keep the last line
+            raise DataError(_worker_message(exc)) from None
+
+
+def _worker_message(exc: DataError) -> str:
+    """``"cannot read image x.jpg: ..."`` out of a DataLoader worker's re-raised message."""
+    prefix = f"{DataError.__module__}.{DataError.__qualname__}: "
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return last[len(prefix):] if last.startswith(prefix) else str(exc)
 
 
 def folder_loader(index: FolderIndex, transform: Callable, batch_size: int, *, shuffle: bool = False,
