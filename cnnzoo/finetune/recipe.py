@@ -16,7 +16,7 @@ from ..data.builder import default_test_split
 from ..data.folder import SPLIT_ALIASES, find_split
 from ..data.named import resolve_dataset
 from ..engine import train
-from ..engine.config import TrainConfig
+from ..engine.config import TrainConfig, check_value, check_values
 from ..engine.run_folder import clear_run
 from ..errors import DataError, InvalidArgumentError
 from ..factory import create_model
@@ -101,10 +101,12 @@ def finetune(model_or_name: str | nn.Module, data: str | os.PathLike, strategy: 
     plan = make_plan(strategy, bn=bn, freeze_up_to=freeze_up_to, backbone_lr_mult=backbone_lr_mult,
                      layer_decay=layer_decay, unfreeze_every=unfreeze_every, unfreeze_start=unfreeze_start,
                      weight_decay=weight_decay)
-    if not isinstance(epochs, int) or epochs < 1:
-        raise InvalidArgumentError(f"epochs must be an integer >= 1, got {epochs!r}")
-    if img_size is not None and (not isinstance(img_size, int) or img_size < 8):
-        raise InvalidArgumentError(f"img_size must be an integer >= 8 (pixels), got {img_size!r}")
+    # the engine's rules (engine/config.py), checked before a model is built or anything is written
+    check_values(dict(epochs=epochs, image_size=img_size, batch_size=batch_size, weight_decay=weight_decay,
+                      seed=seed, skip_bad=skip_bad, tag=tag, **overrides), names=dict(image_size="img_size"))
+    for key, value in (("lr", lr), ("val_size", val_size)):
+        if value is not None:
+            check_value(key, value)
     info = read_classes(data, val_size, seed, skip_bad)
     model, arch, base = build_model(model_or_name, info["classes"], pretrained)
     from_scratch = base is None
