@@ -60,11 +60,42 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+# optional fields with a fixed JSON type (None is allowed for them: "not recorded")
+_TYPED = {"params": int, "epochs": int, "gmacs": (int, float), "wall_time_s": (int, float), "recipe": str,
+          "command": str, "date": str, "hf_filename": str, "default": bool, "notes": str, "hardware": Mapping,
+          "source": Mapping, "comparison": Mapping, "speed": Mapping, "sample_metrics": Mapping}
+_TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false", Mapping: "an object"}
+
+
+def _type_problems(entry: Mapping) -> list[str]:
+    """Fields whose JSON type is wrong (each check below may then assume the type)."""
+    problems = []
+    for key in ("architecture", "tag", "license"):
+        if key in entry and not (isinstance(entry[key], str) and entry[key]):
+            problems.append(f"{key} must be a non-empty string, got {entry[key]!r}")
+    file = entry.get("file")
+    if "file" in entry and not (isinstance(file, str) and file.endswith(".safetensors")
+                                and file == file.strip() and "/" not in file and "\\" not in file
+                                and not file.startswith(".")):
+        problems.append(f"file must be a bare *.safetensors file name (no folder), got {file!r}")
+    for key, kind in _TYPED.items():
+        value = entry.get(key)
+        wrong = isinstance(value, bool) and kind is not bool or not isinstance(value, kind)
+        if value is not None and wrong:
+            problems.append(f"{key} must be {_TYPE_NAMES.get(kind, 'a number')}, got {value!r}")
+    for key in ("labels", "label_names"):
+        value = entry.get(key)
+        if isinstance(value, list) and not all(isinstance(x, str) for x in value):
+            problems.append(f"{key} must be strings, got {[x for x in value if not isinstance(x, str)][:3]!r}")
+    return problems
+
+
 def entry_problems(name: str, entry: Mapping) -> list[str]:
-    """Everything wrong with ``entry`` stored under ``name`` (empty when it is valid)."""
+    """Everything wrong with ``entry`` stored under ``name`` (empty when it is valid). Any JSON value may be
+    passed: a wrong type is a problem in the list, never an exception."""
     if not isinstance(entry, Mapping):
         return [f"entry must be an object, got {type(entry).__name__}"]
-    problems = []
+    problems = _type_problems(entry)
     missing = [k for k in REQUIRED if k not in entry]
     if missing:
         problems.append(f"missing fields: {', '.join(missing)}")
@@ -78,7 +109,8 @@ def entry_problems(name: str, entry: Mapping) -> list[str]:
         problems.append(f"tag {tag!r} must be lower case letters, digits, '_' or '-'")
     if "sha256" in entry and not (isinstance(entry["sha256"], str) and _SHA256.fullmatch(entry["sha256"])):
         problems.append(f"sha256 must be 64 lower-case hex digits, got {entry['sha256']!r}")
-    if "size" in entry and not (isinstance(entry["size"], int) and entry["size"] > 0):
+    if "size" in entry and not (isinstance(entry["size"], int) and not isinstance(entry["size"], bool)
+                                and entry["size"] > 0):
         problems.append(f"size must be a positive byte count, got {entry['size']!r}")
     n = entry.get("num_classes")
     if "num_classes" in entry and not (isinstance(n, int) and not isinstance(n, bool) and n > 0):

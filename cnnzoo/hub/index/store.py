@@ -5,6 +5,8 @@ that an installed wheel carries a copy. ``$CNNZOO_INDEX`` (a path to another ind
 how tests and private weight collections work without touching the committed file.
 
 Format: ``{"format": 1, "weights": {"arch.tag": entry}}``; the fields of an entry are in :mod:`.schema`.
+Reading checks every entry against the schema: a malformed index (not JSON, nested absurdly deep, a missing or
+mistyped field) is an :class:`InvalidArgumentError` naming the file and the problems, never a raw KeyError.
 An architecture's default weight is the entry marked ``"default": true``, else its first entry in file order.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ INDEX_NAME = "index.json"
 INDEX_FORMAT = 1
 PACKAGED_INDEX = Path(__file__).with_name(INDEX_NAME)
 INDEX_ENV = "CNNZOO_INDEX"
+MAX_DEPTH = 16  # an entry nests 4 levels deep (index -> weights -> entry -> dataset); far more is not an index
 
 
 def checkout_weights_dir() -> Path | None:
@@ -42,23 +45,50 @@ def index_path() -> Path:
     return checkout / INDEX_NAME if checkout is not None else PACKAGED_INDEX
 
 
-@functools.lru_cache(maxsize=8)
-def _read(path: str, mtime_ns: int, size: int) -> dict:
+def _parse(path: str) -> dict:
+    """The index file's JSON with its top level checked (entries are checked by :func:`_read`)."""
     with open(path, encoding="utf-8") as f:
         try:
             data = json.load(f)
-        except ValueError as exc:
+        except ValueError as exc:  # also a file that is not UTF-8
             raise InvalidArgumentError(f"weights index {path} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidArgumentError(f"weights index {path} is not an index: its JSON nests too deeply") from None
     if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("weights"), dict):
         raise InvalidArgumentError(f"weights index {path} must be {{\"format\": {INDEX_FORMAT}, \"weights\": {{...}}}}")
+    if _depth(data) > MAX_DEPTH:  # copying or printing it later would overflow the stack
+        raise InvalidArgumentError(f"weights index {path} is not an index: its JSON nests deeper than {MAX_DEPTH}")
     return data
 
 
-def _raw(path: Path) -> dict:
+def _depth(value) -> int:
+    """How deeply lists and objects nest in ``value`` (iterative: the value may be hostile)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: str, mtime_ns: int, size: int) -> dict:
+    """The index, every entry checked against the schema once per file version: whoever reads an entry may rely
+    on its fields (a wrong type or a missing key is refused here, naming the file, not a KeyError later)."""
+    data = _parse(path)
+    problems = [f"{name}: {p}" for name, entry in data["weights"].items() for p in entry_problems(name, entry)]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise InvalidArgumentError(f"weights index {path} has invalid entries (cnnzoo.hub.index.schema): {shown}")
+    return data
+
+
+def _raw(path: Path, checked: bool = True) -> dict:
     if not path.is_file():
         return {"format": INDEX_FORMAT, "weights": {}}
     st = path.stat()
-    return _read(str(path), st.st_mtime_ns, st.st_size)
+    return _read(str(path), st.st_mtime_ns, st.st_size) if checked else _parse(str(path))
 
 
 def load_index(path: str | os.PathLike | None = None) -> dict[str, dict]:
@@ -124,7 +154,7 @@ def upsert_entry(entry: Mapping, path: str | os.PathLike | None = None, replace:
                                    f"is not registered (cnnzoo.list_models())")
     path = Path(path) if path is not None else index_path()
     with _locked(path):
-        data = copy.deepcopy(_raw(path)) if path.is_file() else {"format": INDEX_FORMAT, "weights": {}}
+        data = copy.deepcopy(_raw(path, checked=False)) if path.is_file() else {"format": INDEX_FORMAT, "weights": {}}
         if name in data["weights"] and not replace:
             raise InvalidArgumentError(f"weights index {path} already has {name!r}; use upsert_entry to replace it")
         data["weights"][name] = entry
@@ -140,7 +170,7 @@ def add_entry(entry: Mapping, path: str | os.PathLike | None = None) -> Path:
 def remove_entry(name: str, path: str | os.PathLike | None = None) -> Path:
     path = Path(path) if path is not None else index_path()
     with _locked(path):
-        data = copy.deepcopy(_raw(path))
+        data = copy.deepcopy(_raw(path, checked=False))  # removing a broken entry must stay possible
         if name not in data["weights"]:
             raise UnknownTagError(f"{name!r} is not in the weights index {path}")
         del data["weights"][name]
@@ -150,5 +180,5 @@ def remove_entry(name: str, path: str | os.PathLike | None = None) -> Path:
 
 def validate_index(path: str | os.PathLike | None = None) -> list[str]:
     """Problems of every entry (``"arch.tag: problem"``); empty when the index is valid."""
-    return [f"{name}: {p}" for name, entry in _raw(Path(path) if path else index_path())["weights"].items()
-            for p in entry_problems(name, entry)]
+    weights = _raw(Path(path) if path else index_path(), checked=False)["weights"]
+    return [f"{name}: {p}" for name, entry in weights.items() for p in entry_problems(name, entry)]
