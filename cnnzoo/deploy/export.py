@@ -1,6 +1,8 @@
 """Export to ONNX (run it with onnxruntime) or TorchScript.
 
-The model is exported in eval mode with a fixed image size and a dynamic batch dimension. The input check of
+The model is exported in eval mode with a fixed image size and a dynamic batch dimension. The format follows
+the file name (``.onnx``; ``.pt``/``.pth``/``.ts``/``.torchscript``): a name that says another format is refused
+before anything is built, so a ``.onnx`` file never holds TorchScript. The input check of
 ``ZooModel`` is skipped while tracing, so the graph holds only the network. Files are written under a temporary
 name and renamed, so a failed export leaves nothing behind.
 """
@@ -75,6 +77,7 @@ def export_onnx(model: nn.Module, out: str | os.PathLike, img_size: int | None =
     ``dynamo=False`` uses the TorchScript-based exporter, which needs only ``onnx``; ``dynamo=True`` uses the
     torch.export-based one, which also needs ``onnxscript``.
     """
+    check_extension(out, "onnx")  # the format follows the file name, whichever function writes it
     model = model.eval()
     x = _example_input(model, img_size, batch=2)
     out, tmp = _atomic_target(out)
@@ -98,6 +101,7 @@ def export_onnx(model: nn.Module, out: str | os.PathLike, img_size: int | None =
 
 def export_torchscript(model: nn.Module, out: str | os.PathLike, img_size: int | None = None) -> Path:
     """Trace ``model`` into a TorchScript module (control flow is fixed at trace time; the batch size is not)."""
+    check_extension(out, "torchscript")
     model = model.eval()
     x = _example_input(model, img_size, batch=2)
     out, tmp = _atomic_target(out)
