@@ -17,11 +17,13 @@ def add_arguments(p) -> None:
     p.add_argument("--data", help="dataset to evaluate on (default: the run's)")
     p.add_argument("--default", action="store_true", help="make this the architecture's default weight")
     p.add_argument("--notes", help="free text for the index entry (default: none)")
+    p.add_argument("--replace-worse", action="store_true",
+                   help="replace a published weight of the same name even when this run does not score higher")
 
 
 def run(args) -> int:
     entry = register_run(Path(args.run_dir), args.tag, recipe=args.recipe, weights_dir=args.weights_dir,
                          docs_dir=args.docs_dir, data=args.data, default=args.default, notes=args.notes,
-                         evaluate_weight=evaluate_weight_file)
+                         evaluate_weight=evaluate_weight_file, replace_worse=args.replace_worse)
     print(json.dumps({k: entry[k] for k in ("architecture", "tag", "file", "sha256", "metrics")}, indent=2))
     return 0

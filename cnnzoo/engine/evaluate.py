@@ -68,9 +68,15 @@ def evaluate(model: str | nn.Module, data: str, split: str | None = None, *, bat
     return result
 
 
-def evaluate_weight_file(arch: str, path: str | Path, data: str, split: str | None = None) -> dict:
-    """The fp32 CPU evaluation that publishing records: ``path`` loaded (and verified) as ``arch``."""
-    return evaluate(create_model(arch, pretrained=Path(path)), data, split, precision="fp32", device="cpu")
+def evaluate_weight_file(arch: str, path: str | Path, data: str, split: str | None = None,
+                         sha256: str | None = None) -> dict:
+    """The fp32 CPU evaluation that publishing records: ``path`` loaded (and verified) as ``arch``. ``sha256``
+    vouches for the exact bytes of a file not yet indexed under the tag its header claims (a staged weight)."""
+    if sha256 is not None:
+        model = create_model(arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(path), sha256=sha256))
+    else:
+        model = create_model(arch, pretrained=Path(path))
+    return evaluate(model, data, split, precision="fp32", device="cpu")
 
 
 def raise_mismatch(labels, classes) -> None:

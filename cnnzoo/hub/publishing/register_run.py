@@ -17,11 +17,11 @@ import yaml
 from ...errors import DataNotFoundError, InvalidArgumentError
 from ...models._measure import build_on_meta, count_macs, count_params
 from ..files.io import load_tensors, read_metadata, save_weights
-from ..index.store import upsert_entry
+from ..index.store import get_entry, upsert_entry
 from .comparisons import comparison
 
-# (architecture, weight file, dataset, split) -> the evaluation's metrics (top1, top5, split, n)
-EvaluateWeight = Callable[[str, Path, str, str], dict]
+# (architecture, weight file, dataset, split, file sha256) -> the evaluation's metrics (top1, top5, split, n)
+EvaluateWeight = Callable[[str, Path, str, str, str], dict]
 
 # What each named dataset is, for the index's dataset field (see ../shared/data/README.md).
 DATASET_NOTES = {
@@ -50,11 +50,14 @@ def _read_run(run_dir: Path) -> tuple[dict, dict]:
 
 def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str | Path, docs_dir: str | Path,
                  data: str | None = None, index_path: str | Path | None = None, default: bool = False,
-                 notes: str | None = None, evaluate_weight: EvaluateWeight) -> dict:
+                 notes: str | None = None, evaluate_weight: EvaluateWeight, replace_worse: bool = False) -> dict:
     """Publish ``run_dir`` as ``<arch>.<tag>`` and return the index entry written.
 
-    ``evaluate_weight`` measures the published file on the dataset's evaluation split (fp32); the engine, which
-    sits above the hub, provides it (``cnnzoo dev register`` passes ``cnnzoo.engine.evaluate_weight_file``).
+    ``evaluate_weight`` measures the file on the dataset's evaluation split (fp32); the engine, which sits above
+    the hub, provides it (``cnnzoo dev register`` passes ``cnnzoo.engine.evaluate_weight_file``). A weight already
+    published under the name is replaced only when the new one scores higher on the same split, unless
+    ``replace_worse``. The new file is measured under a temporary name first, so a refused or killed
+    registration leaves the published weight as it was.
     """
     run_dir, weights_dir, docs_dir = Path(run_dir), Path(weights_dir), Path(docs_dir)
     summary, config = _read_run(run_dir)
@@ -70,9 +73,14 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
     metadata["tag"] = tag
     file_name = f"{name}.safetensors"
     target = weights_dir / file_name
-    digest = save_weights(load_tensors(run_dir / "model.safetensors"), target, metadata)
-
-    result = evaluate_weight(arch, target, data or config["data"], eval_split)
+    staged = weights_dir / f".staged-{file_name}"  # hidden: never mistaken for a published file
+    try:
+        digest = save_weights(load_tensors(run_dir / "model.safetensors"), staged, metadata)
+        result = evaluate_weight(arch, staged, data or config["data"], eval_split, digest)
+        _check_better(name, result, index_path, replace_worse)
+        staged.replace(target)
+    finally:
+        staged.unlink(missing_ok=True)
     spec_input = [int(v) for v in metadata["input_size"]]
     meta_model = build_on_meta(arch, num_classes=int(metadata["num_classes"]))
     counts = summary.get("counts", {})
@@ -106,6 +114,18 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
             shutil.copyfile(run_dir / item, docs_run / item)
     _drop_resume_state(config.get("resume_state"))
     return entry
+
+
+def _check_better(name: str, result: dict, index_path, replace_worse: bool) -> None:
+    """Refuse to replace a published weight with a worse one (same split; ``replace_worse`` overrides)."""
+    old = (get_entry(name, index_path) or {}).get("metrics") or {}
+    if replace_worse or old.get("split") != result["split"] or old.get("top1") is None:
+        return
+    if round(result["top1"], 2) <= old["top1"]:
+        raise InvalidArgumentError(
+            f"{name} is published at {old['top1']:.2f}% top-1 on {old['split']}; this run measures "
+            f"{result['top1']:.2f}%, not better, so the published weight is kept (pass --replace-worse to "
+            f"replace it anyway)")
 
 
 def _drop_resume_state(folder: str | None) -> None:
