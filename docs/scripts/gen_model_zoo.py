@@ -59,6 +59,7 @@ def _training(entry: dict) -> str:
     hours = entry.get("wall_time_s")
     parts = [f"{entry['epochs']} epochs" if entry.get("epochs") else None,
              f"{hours / 3600:.2f} h" if hours else None,
+             f"{entry['train_images_per_s']:,.0f} img/s" if entry.get("train_images_per_s") else None,
              f"{hw.get('torch_threads', '?')} thread(s) of {hw.get('cores', '?')}-core CPU" if hw else None,
              hw.get("precision")]
     return ", ".join(p for p in parts if p) or "-"

@@ -35,6 +35,7 @@ OPTIONAL = {
     "command": "the exact command that produced the weight",
     "hardware": "{cpu, cores, precision, gpu}",
     "wall_time_s": "training wall time in seconds",
+    "train_images_per_s": "median training throughput over the run's epochs (images per second)",
     "epochs": "training epochs",
     "date": "ISO date the weight was produced",
     "hf_repo_id": "Hugging Face Hub repo holding the file (ORG/NAME)",
@@ -61,7 +62,8 @@ def _is_number(x) -> bool:
 
 
 # optional fields with a fixed JSON type (None is allowed for them: "not recorded")
-_TYPED = {"params": int, "epochs": int, "gmacs": (int, float), "wall_time_s": (int, float), "recipe": str,
+_TYPED = {"params": int, "epochs": int, "gmacs": (int, float), "wall_time_s": (int, float),
+          "train_images_per_s": (int, float), "recipe": str,
           "command": str, "date": str, "hf_filename": str, "default": bool, "notes": str, "hardware": Mapping,
           "source": Mapping, "comparison": Mapping, "speed": Mapping, "sample_metrics": Mapping}
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false", Mapping: "an object"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import shutil
+import statistics
 from pathlib import Path
 from typing import Callable
 
@@ -17,11 +18,15 @@ import yaml
 from ...errors import DataNotFoundError, InvalidArgumentError
 from ...models._measure import build_on_meta, count_macs, count_params
 from ..files.io import load_tensors, read_metadata, save_weights
+from ..index.remote import remote_home
 from ..index.store import get_entry, upsert_entry
 from .comparisons import comparison
 
 # (architecture, weight file, dataset, split, file sha256) -> the evaluation's metrics (top1, top5, split, n)
 EvaluateWeight = Callable[[str, Path, str, str, str], dict]
+
+# The sample the package ships (cnnzoo/sample) holds CIFAR-10 test images: a CIFAR-10 weight is measured on it too.
+SAMPLE_DATA, SAMPLE_CLASSES = "sample", "cifar10"
 
 # What each named dataset is, for the index's dataset field (see ../shared/data/README.md).
 DATASET_NOTES = {
@@ -78,6 +83,7 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
         digest = save_weights(load_tensors(run_dir / "model.safetensors"), staged, metadata)
         result = evaluate_weight(arch, staged, data or config["data"], eval_split, digest)
         _check_better(name, result, index_path, replace_worse)
+        sample = evaluate_weight(arch, staged, SAMPLE_DATA, None, digest) if dataset == SAMPLE_CLASSES else None
         staged.replace(target)
     finally:
         staged.unlink(missing_ok=True)
@@ -98,9 +104,15 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
         recipe=recipe, command=summary.get("command"),
         hardware=dict(summary.get("hardware", {}), precision=summary.get("precision"),
                       channels_last=summary.get("channels_last")),
-        wall_time_s=summary.get("wall_time_s"), epochs=summary.get("epochs"),
+        wall_time_s=summary.get("wall_time_s"), train_images_per_s=median_throughput(run_dir / "metrics.jsonl"),
+        epochs=summary.get("epochs"),
         date=_dt.date.today().isoformat(), license=LICENSE_NOTE, comparison=comparison(arch, dataset),
+        **remote_home(name, digest),
     )
+    if sample is not None:
+        entry["sample_metrics"] = dict(top1=round(sample["top1"], 2), top5=round(sample["top5"], 2),
+                                       split=sample["split"], n=sample["n"], precision="fp32",
+                                       command=f"cnnzoo eval {name} --data {SAMPLE_DATA} --precision fp32")
     if default:
         entry["default"] = True
     if notes:
@@ -114,6 +126,21 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
             shutil.copyfile(run_dir / item, docs_run / item)
     _drop_resume_state(config.get("resume_state"))
     return entry
+
+
+def median_throughput(metrics: Path) -> float | None:
+    """Median training images/s over the logged epochs: robust to an epoch slowed by something else running."""
+    if not metrics.is_file():
+        return None
+    rates = []
+    for line in metrics.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn last line (the run's own reader drops it too)
+        if row.get("kind") == "epoch" and isinstance(row.get("images_per_s"), (int, float)):
+            rates.append(float(row["images_per_s"]))
+    return round(statistics.median(rates), 1) if rates else None
 
 
 def _check_better(name: str, result: dict, index_path, replace_worse: bool) -> None:
