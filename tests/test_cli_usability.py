@@ -13,6 +13,7 @@ import pytest
 
 from cnnzoo.cli import COMMANDS, DEV_COMMANDS, HelpFormatter, build_parser, main, one_line
 from cnnzoo.data import sample_dir
+from cnnzoo.hub.index import load_index
 from cnnzoo.engine import threads
 
 
@@ -71,10 +72,12 @@ def test_info_on_a_bad_tag_fails_and_on_a_weight_shows_it(capsys):
     assert err.count("\n") == 1
     assert main(["info", "resnet20.cifar10"]) == 0
     out = capsys.readouterr().out
+    entry = load_index()["resnet20.cifar10"]
+    m = entry["metrics"]
     for line in ("weight resnet20.cifar10  (ships with cnnzoo)",
-                 "  accuracy    top-1 86.48 / top-5 99.44 on test (n=10000, fp32)",
-                 "  sha256      e80e58f54d97c52af6684fa046684c814070f508c09282751c72bd07bbd29796",
-                 "  size        1,095,496 bytes", "  recipe      cnnzoo/recipes/cifar10_resnet20.yaml"):
+                 f"  accuracy    top-1 {m['top1']:.2f} / top-5 {m['top5']:.2f} on test (n=10000, fp32)",
+                 f"  sha256      {entry['sha256']}",
+                 f"  size        {entry['size']:,} bytes", "  recipe      cnnzoo/recipes/cifar10_resnet20.yaml"):
         assert line in out.splitlines(), line
     assert re.search(r"^  licence     Apache-2.0", out, re.M) and "CIFAR-10 (JPEG q75 copy)" in out
 

@@ -175,3 +175,54 @@ def test_bad_input_names_the_value_and_writes_nothing(hub, tmp_path, capsys):
         finetune("resnet20.testdata", good, epochs=0, out=tmp_path / "out")
     with pytest.raises(DataError, match="has 1 class"):
         finetune("resnet20.testdata", one, out=tmp_path / "out")
+
+
+SHIPPED = {"intel_resnet50_head": ("resnet50.tv_in1k", "head"),
+           "intel_resnet50_last_block": ("resnet50.tv_in1k", "last-stage"),
+           "intel_densenet201": ("densenet201.tv_in1k", "full"),
+           "intel_resnext50": ("resnext50_32x4d.tv_in1k", "full"),
+           "intel_efficientnet_b0": ("efficientnet_b0.tv_in1k", "full")}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_recipe_names_an_imagenet_weight_and_the_seeds_setup(name):
+    from cnnzoo.finetune.shipped import load_finetune_recipe
+
+    recipe = load_finetune_recipe(name)
+    assert (recipe["model"], recipe["strategy"]) == SHIPPED[name]
+    assert (recipe["img_size"], recipe["epochs"]) == (224, 10)
+    assert cnnzoo.is_model(recipe["model"].split(".")[0])
+
+
+def test_finetune_recipe_runs_offline_from_a_local_torchvision_state_dict(intel_kaggle, hub, tmp_path, capsys):
+    """`cnnzoo finetune --recipe intel_resnet50_head` with a random torchvision ResNet-50 standing in for the
+    download; flags override the recipe (1 epoch at 32 px) and the recipe's strategy holds."""
+    import torchvision
+
+    from helpers import randomize_
+
+    path = tmp_path / "resnet50-random.pth"
+    torch.save(randomize_(torchvision.models.resnet50(), seed=5).state_dict(), path)
+    assert main(["import", "resnet50.tv_in1k", "--from", str(path)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "run"
+    assert main(["finetune", "--recipe", "intel_resnet50_head", "--data", str(intel_kaggle), "--out", str(out),
+                 "--epochs", "1", "--img-size", "32", "--batch-size", "16", "--threads", "1"]) == 0
+    assert "resnet50.tv_in1k fine-tuned (head)" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs"] == 1
+    meta = read_metadata(out / "model.safetensors")
+    assert (meta["arch"], meta["num_classes"]) == ("resnet50", 6)
+    assert summary["finetune"]["trainable_params"] == 2048 * 6 + 6  # head only, as the recipe says
+
+
+def test_finetune_without_model_or_recipe_is_refused(tmp_path, capsys):
+    assert main(["finetune", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    assert "finetune needs a MODEL (e.g. resnet20.cifar10) or a --recipe that names one" in capsys.readouterr().err
+
+
+def test_finetune_recipe_with_an_unknown_key_names_it(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: resnet50.tv_in1k\nlearning_rate: 0.1\n")
+    assert main(["finetune", "--recipe", str(bad), "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    assert f"fine-tuning recipe {bad}: unknown keys learning_rate" in capsys.readouterr().err
