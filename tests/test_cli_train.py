@@ -4,6 +4,7 @@ import json
 import pytest
 
 from cnnzoo.cli import main
+from cnnzoo.hub.files.io import read_metadata
 from cnnzoo.data import sample_dir
 
 
@@ -22,6 +23,8 @@ def test_train_eval_predict(tmp_path, capsys):
     config = (out / "config.yaml").read_text()
     assert "epochs: 1" in config and "batch_size: 50" in config and "ema: false" in config and "lr: 0.1" in config
     assert summary["epochs"] == 1 and summary["test"]["n"] == 200
+    # the recipe's tag names a published weight (resnet20.cifar10): the run's own file must not claim it
+    assert read_metadata(out / "model.safetensors")["tag"] == "cifar10-run"
     capsys.readouterr()
 
     assert main(["eval", "resnet20", "--weights", str(out / "model.safetensors"), "--data", "sample",

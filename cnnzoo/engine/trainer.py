@@ -18,6 +18,7 @@ from ..data import build_data
 from ..errors import ConfigError, TrainingError
 from ..factory import create_model
 from ..hub.files.io import save_weights
+from ..hub.index import indexed_names
 from ..registry import get_model_spec
 from .budget import epochs_for_budget, seconds_per_step, wait_for_peers
 from .checkpoint import CHECKPOINT_NAME, has_checkpoint, load_checkpoint, load_latest, save_checkpoint, set_rng_state
@@ -427,7 +428,7 @@ def _finish(cfg, info, out, model, ema, data, precision, log, last, t_start) -> 
         summary["test"].update(split=data.test_split, tta=cfg.tta)
     if not info.is_main:
         return summary
-    tag = cfg.tag or data.name
+    tag = _run_tag(cfg.model, cfg.tag or data.name)
     metadata = dict(arch=cfg.model, tag=tag, num_classes=num_classes, labels=data.classes,
                     input_size=list(data.data_cfg["input_size"]), mean=list(data.data_cfg["mean"]),
                     std=list(data.data_cfg["std"]), crop_pct=data.data_cfg.get("crop_pct"),
@@ -446,3 +447,10 @@ def _finish(cfg, info, out, model, ema, data, precision, log, last, t_start) -> 
         print(f"{data.test_split} top-1 {summary['test']['top1']:.2f}%  top-5 {summary['test']['top5']:.2f}%  "
               f"({chosen} weights) -> {out / 'model.safetensors'}", flush=True)
     return summary
+
+
+def _run_tag(arch: str, tag: str) -> str:
+    """The tag a run writes into its weight's header. It never claims a published name: a file whose header names an
+    indexed weight is verified against the index when loaded by path, so the run's own file would be refused;
+    ``cnnzoo dev register`` writes the published tag when it publishes the run."""
+    return f"{tag}-run" if f"{arch}.{tag}" in indexed_names() else tag
