@@ -1,5 +1,5 @@
-"""cnnzoo finetune [MODEL[.TAG]] [--recipe NAME] --data DIR [--strategy head|last-stage|full|gradual] [--epochs N] [--img-size S]
-[--lr LR] [--batch-size B] --out DIR"""
+"""cnnzoo finetune [MODEL[.TAG]] [--recipe NAME] --data DIR [--strategy head|last-stage|full|gradual] [--epochs N]
+[--img-size S] [--lr LR] [--batch-size B] --out DIR"""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,8 @@ def add_arguments(p) -> None:
     p.add_argument("model", nargs="?", help="a weight (resnet20.cifar10, resnet50.tv_in1k), or an architecture "
                                             "with --weights or --scratch (default: the --recipe's)")
     p.add_argument("--recipe", help="a shipped fine-tuning recipe (intel_resnet50_head, intel_densenet201, ...: "
-                                    "cnnzoo/recipes/finetune/) or a YAML file; flags given here override its values (default: none)")
+                                    "cnnzoo/recipes/finetune/) or a YAML file; flags given here override its "
+                                    "values (default: none)")
     p.add_argument("--data", required=True, help="(required) ""image folder: <root>/<split>/<class>/<image> (Kaggle's "
                                                  "seg_train/seg_train/<class> too), a bare <class>/<image> folder, "
                                                  "or a dataset name (intel_image)")
@@ -44,12 +45,15 @@ def add_arguments(p) -> None:
                                 "(FrozenBatchNorm2d; the default for --strategy head)")
     p.add_argument("--freeze-up-to", help="last-stage only: freeze up to this part (stem, stages.N, an index; "
                                           "default -2: all stages but the last)")
-    p.add_argument("--unfreeze-every", type=int, default=None, help="gradual: epochs between releases (default 1)")
+    p.add_argument("--unfreeze-every", type=int, default=None,
+                   help="gradual: epochs between releases (default 1)")
     p.add_argument("--unfreeze-start", type=int, default=None, help="gradual: head-only epochs first (default 1)")
-    p.add_argument("--weight-decay", type=float, default=None, help="weight decay of the trained weights (default 1e-4)")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="weight decay of the trained weights (default 1e-4)")
     p.add_argument("--val-size", type=float, help="fraction (or count) of train carved as validation, seeded "
                                                   "(default: a val folder if there is one, else 0.2)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the validation split, the head and the batches (default 0)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the validation split, the head and the batches (default 0)")
     p.add_argument("--tag", help="weight tag written into the file (default <dataset>-<strategy>)")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out unreadable images, non-image files and empty class folders with a warning")
