@@ -125,7 +125,9 @@ def test_tensor_cache_matches_pil_and_is_reused(tmp_path, monkeypatch):
     def no_decode(*a, **k):
         raise AssertionError("decoded again although the cache is current")
 
-    monkeypatch.setattr(cache, "decode_folder", no_decode)
+    # the full decode and the per-image decode of a changed file: neither runs while every image is unchanged
+    monkeypatch.setattr(cache, "decode_sources", no_decode)
+    monkeypatch.setattr(cache, "_decode", no_decode)
     again, _ = cache.load_or_build(index)
     assert torch.equal(again, images)
     # one file fewer -> another key
