@@ -1,13 +1,15 @@
 """Evidence for the fine-tuning recipe: Intel Image Classification, strategies x starting points vs from scratch.
 
-For each starting weight (ours: a CIFAR-10 one and an Imagenette one), fine-tune with every strategy (head,
-last-stage, full, gradual) and train the same architecture from random initialisation with the same budget
-(epochs, image size, batch, data). Data: the ``train`` folder of intel_image, split seeded into train / validation
-(the test folder stays untouched); the figure is validation top-1. Writes a results JSON next to the runs and the
-page ``docs/finetune_intel.md``. Finished runs are reused, a broken-off run resumes from its checkpoint.
+For each starting weight (ours: a CIFAR-10 one and an Imagenette one), fine-tune with every arm (the seeds'
+head, last-stage and full, and the library's own: gradual unfreezing and layer-wise lr decay) and train the same
+architecture from random initialisation with the same budget (epochs, image size, batch, data, engine keys given
+with ``--set``). Data: intel_image; its ``train`` folder is split seeded into train / validation, and choices are
+made on validation top-1 (``benchmarks/finetune_intel_choices.py``); the ``test`` folder (900 images) is
+evaluated once at the end of each run and reported beside it. Writes a results JSON next to the runs and the page
+``docs/finetune_intel.md``. Finished runs are reused, a broken-off run resumes from its checkpoint.
 
-    python benchmarks/finetune_intel.py --start resnet20.cifar10@32 --start resnet10.imagenette@128 --epochs 5
-    python benchmarks/finetune_intel.py --start resnet20=path/to/file.safetensors@64 ...
+    python benchmarks/finetune_intel.py --start resnet20.cifar10@32 --start resnet10.imagenette@160 --epochs 30
+    python benchmarks/finetune_intel.py --start resnet20=path/to/file.safetensors@64 --set crop_scale=0.35 ...
     python benchmarks/finetune_intel.py --dry-run   # random-init local weights, a tiny budget: checks the
                                                     # pipeline end to end; its numbers are NOT evidence
 """
@@ -28,8 +30,19 @@ from cnnzoo.finetune import finetune
 from cnnzoo.hub.files.io import save_weights, write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "intel_image" / "train"
-STRATEGIES = ("head", "last-stage", "full", "gradual")
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "intel_image"
+# arm -> finetune() keywords: the seeds' three strategies, then the library's own two
+ARMS = {
+    "head": dict(strategy="head"),
+    "last-stage": dict(strategy="last-stage"),
+    "full": dict(strategy="full"),
+    "gradual": dict(strategy="gradual"),
+    "llrd": dict(strategy="full", backbone_lr_mult=1.0, layer_decay=0.6),
+}
+ARM_TEXT = ("`head` (new head, frozen backbone with frozen BN), `last-stage` (last stage + head, earlier BN in eval "
+            "mode), `full` (everything, backbone lr x{mult:g}), `gradual` (head first, one more part every epoch), "
+            "`llrd` (everything, lr x0.6 per part away from the head: x0.6 for the last stage down to x0.08 for "
+            "the stem); `scratch` is `full` from random initialisation with one learning rate")
 # Seed 002's figures (ImageNet-pretrained, full Kaggle test split): context only, not a like-for-like comparison.
 SEED_002 = [("ResNet-50, head only", 91.67), ("ResNet-50, last block", 92.87), ("DenseNet-201", 93.13),
             ("ResNeXt-50", 92.77)]
@@ -68,32 +81,57 @@ def parse_start(text: str) -> Start:
     return Start(spec.split(".", 1)[0], spec, size)
 
 
-def run_one(start: Start, strategy: str, data: Path, out: Path, args, scratch: bool = False) -> dict:
-    """One fine-tuning (or from-scratch) run; a finished one is read back, a broken-off one resumed."""
+def parse_settings(items: list[str]) -> dict:
+    """``KEY=VALUE`` items (engine keys such as crop_scale, label_smoothing, warmup_epochs) -> typed values."""
+    import yaml  # safe_load: a YAML scalar, never code
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
+        key, value = item.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def run_one(start: Start, arm: str, data: Path, out: Path, args, scratch: bool = False, **settings) -> dict:
+    """One fine-tuning (or from-scratch) run; a finished one is read back, a broken-off one resumed.
+    ``settings`` (finetune keywords and engine keys) override the arm's and ``--set``'s."""
     done = out / "summary.json"
     if done.is_file() and "metrics" in json.loads(done.read_text()):
         return json.loads(done.read_text())
     model, pretrained = (start.weight, True) if "/" not in start.weight else (start.arch, start.weight)
     if scratch:
         model, pretrained = start.arch, False
+    keywords = {**ARMS[arm], "backbone_lr_mult": args.backbone_lr_mult, **args.settings, **settings}
+    if arm == "llrd":
+        keywords["backbone_lr_mult"] = ARMS[arm]["backbone_lr_mult"]
+    strategy, epochs = keywords.pop("strategy"), keywords.pop("epochs", args.epochs)
+    lr = keywords.pop("lr", args.lr.get("scratch" if scratch else arm))
     t0 = time.time()
-    summary = finetune(model, data, strategy, pretrained=pretrained, epochs=args.epochs, img_size=start.size,
-                       lr=args.lr.get("scratch" if scratch else strategy), batch_size=args.batch_size, out=out,
+    summary = finetune(model, data, strategy, pretrained=pretrained, epochs=epochs, img_size=start.size,
+                       lr=lr, batch_size=args.batch_size, out=out,
                        val_size=args.val_size, seed=args.seed, resume=(out / "checkpoint.pt").is_file(),
-                       **({"subset": args.subset} if args.subset else {}))
+                       threads=args.threads, **({"subset": args.subset} if args.subset else {}), **keywords)
     summary["total_wall_s"] = round(time.time() - t0, 1)
     write_json_atomic(out / "summary.json", json.loads(json.dumps(summary, default=str)))
     return summary
 
 
 def row(start: Start, strategy: str, summary: dict) -> dict:
-    ft, val = summary["finetune"], summary["metrics"].get("val", {})
+    ft, val, test = (summary["finetune"], summary["metrics"].get("val", {}), summary["metrics"].get("test", {}))
     return dict(start=start.label, arch=start.arch, strategy=strategy, img_size=ft["img_size"], lr=ft["lr"],
                 backbone_lr_mult=ft["backbone_lr_mult"], trainable_params=ft.get("trainable_params"),
                 epochs=ft["epochs"], val_top1=val.get("top1"), val_top5=val.get("top5"), val_n=val.get("n"),
+                test_top1=test.get("top1"), test_n=test.get("n"),
                 counts=summary["counts"], wall_s=summary.get("total_wall_s", summary.get("wall_time_s")),
                 train_wall_s=summary.get("wall_time_s"), run_dir=summary.get("run_dir"),
                 base_sha256=(ft.get("base_weight") or {}).get("sha256"))
+
+
+def settings_text(args) -> str:
+    items = [f"{k}={v}" for k, v in args.settings.items()]
+    return f"; engine keys {', '.join(items)}" if items else ""
 
 
 def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -> None:
@@ -107,32 +145,39 @@ def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -
         "Generated by `benchmarks/finetune_intel.py`; do not edit by hand.", "",
         "## What was run", "",
         f"- command: `{command}`",
-        f"- data: `{args.data}` (a subset of Kaggle's `seg_train`, see `../shared/data/README.md`), split "
-        f"seeded (seed {args.seed}) into {', '.join(f'{k} {v}' for k, v in counts.items())} images; the figure is "
-        f"validation top-1 (the test folder is not used)",
+        f"- data: `{args.data}` (a subset of Kaggle's `seg_train` / `seg_test`, see `../shared/data/README.md`); "
+        f"`train` split seeded (seed {args.seed}) into {', '.join(f'{k} {v}' for k, v in counts.items())} images. "
+        "Choices (input size, schedule, augmentation, learning rates) were made on validation top-1 "
+        "(`benchmarks/finetune_intel_choices.py`, [finetune_intel_choices.md](finetune_intel_choices.md)); the test "
+        "split is evaluated once, at the end of each run, and not used for any choice",
         f"- budget per run: {args.epochs} epoch{'s' if args.epochs != 1 else ''}, batch {args.batch_size}, SGD "
-        "(Nesterov) with cosine decay, the same for every strategy and for the from-scratch baseline"
-        + (f"; subset of {args.subset} images per split" if args.subset else ""),
-        "- strategies: `head` (new head, frozen backbone with frozen BN), `last-stage` (last stage + head, earlier "
-        "BN in eval mode), `full` (everything, backbone lr x0.1), `gradual` (head first, one more part every "
-        "epoch); `scratch` is `full` from random initialisation with one learning rate",
+        "(Nesterov) with cosine decay, the same for every arm and for the from-scratch baseline"
+        + settings_text(args) + (f"; subset of {args.subset} images per split" if args.subset else ""),
+        "- arms: " + ARM_TEXT.format(mult=args.backbone_lr_mult),
         *machine_lines(),
         "- wall time is the whole run (training, final evaluation and report)", "",
         "## Results", "",
-        *markdown_table(["starting point", "strategy", "input", "lr (head)", "trainable params", "val top-1 (%)",
-                         "val top-5 (%)", "vs scratch", "wall time (s)"], result_rows(rows))]
+        *markdown_table(["starting point", "arm", "input", "lr (head)", "trainable params", "val top-1 (%)",
+                         "test top-1 (%)", "test vs scratch", "wall time (s)"], result_rows(rows))]
     lines += ["", "## Reading", ""] + reading(rows, scratch_top1(rows))
     lines += ["", "## Context (not like-for-like)", "",
               "Seed 002 reports these ImageNet-pretrained models on the full Kaggle test split (`seg_test`): "
-              "other pretraining data, input size, budget and evaluation split than the runs above.", "",
+              "other pretraining data (1.28M ImageNet images against our 9k Imagenette or 50k CIFAR-10 ones), "
+              "input size and budget. The ImageNet route is one command each (`cnnzoo finetune --recipe "
+              "intel_resnet50_head`, ... in [finetune.md](finetune.md)); it is not measured here because ImageNet "
+              "weights cannot be downloaded on this machine.", "",
               *markdown_table(["model", "test top-1 (%)"], [(name, f"{acc:.2f}") for name, acc in SEED_002])]
     lines += ["", f"Run directories (weights, cards, curves, confusion matrices): `{args.runs}`.", ""]
     write_report(path, "\n".join(lines))
 
 
 def scratch_top1(rows: list[dict]) -> dict:
-    """Validation top-1 of the from-scratch run for each (architecture, input size)."""
-    return {(r["arch"], r["img_size"]): r["val_top1"] for r in rows if r["strategy"] == "scratch"}
+    """Test top-1 of the from-scratch run for each (architecture, input size)."""
+    return {(r["arch"], r["img_size"]): r["test_top1"] for r in rows if r["strategy"] == "scratch"}
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def result_rows(rows: list[dict]) -> list[tuple]:
@@ -140,25 +185,29 @@ def result_rows(rows: list[dict]) -> list[tuple]:
     out = []
     for r in rows:
         ref = scratch.get((r["arch"], r["img_size"]))
-        delta = "" if r["strategy"] == "scratch" or ref is None else f"{r['val_top1'] - ref:+.2f}"
+        delta = ("" if r["strategy"] == "scratch" or ref is None or r["test_top1"] is None
+                 else f"{r['test_top1'] - ref:+.2f}")
         params = f"{r['trainable_params']:,}" if r["trainable_params"] else "all (grows)"
         start = r["arch"] + " (random init)" if r["strategy"] == "scratch" else r["start"]
-        out.append((start, r["strategy"], f"{r['img_size']} px", f"{r['lr']:g}", params, f"{r['val_top1']:.2f}",
-                    f"{r['val_top5']:.2f}", delta, f"{r['wall_s']:.0f}"))
+        out.append((start, r["strategy"], f"{r['img_size']} px", f"{r['lr']:g}", params, _pct(r["val_top1"]),
+                    _pct(r["test_top1"]), delta, f"{r['wall_s']:.0f}"))
     return out
 
 
 def reading(rows: list[dict], scratch: dict) -> list[str]:
-    """One sentence per starting point: its best strategy, and how far that is from training from scratch."""
+    """One sentence per starting point: its best arm on validation, that arm's test figure, and how far that is
+    from training from scratch."""
     out = []
     for start in dict.fromkeys(r["start"] for r in rows if r["strategy"] != "scratch"):
         mine = [r for r in rows if r["start"] == start and r["strategy"] != "scratch"]
         best, worst = max(mine, key=lambda r: r["val_top1"]), min(mine, key=lambda r: r["val_top1"])
         ref = scratch.get((best["arch"], best["img_size"]))
-        versus = (f", {best['val_top1'] - ref:+.2f} points against the same architecture from scratch ({ref:.2f}%)"
-                  if ref is not None else "")
-        out.append(f"- From {start}: best `{best['strategy']}` at {best['val_top1']:.2f}%{versus}; the weakest "
-                   f"strategy, `{worst['strategy']}`, reached {worst['val_top1']:.2f}%.")
+        test = f", test {best['test_top1']:.2f}%" if best["test_top1"] is not None else ""
+        versus = (f" ({best['test_top1'] - ref:+.2f} points against the same architecture from scratch, {ref:.2f}%)"
+                  if ref is not None and best["test_top1"] is not None else "")
+        out.append(f"- From {start}: best on validation `{best['strategy']}` at {best['val_top1']:.2f}%{test}"
+                   f"{versus}; the weakest arm, `{worst['strategy']}`, reached {worst['val_top1']:.2f}% on "
+                   f"validation.")
     return out or ["- No fine-tuning rows."]
 
 
@@ -183,10 +232,14 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--start", action="append", default=[], help="ARCH.TAG[@SIZE] or ARCH=PATH[@SIZE] (repeat)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--strategies", default=",".join(STRATEGIES))
+    p.add_argument("--strategies", default=",".join(ARMS), help=f"arms, comma-separated ({', '.join(ARMS)})")
     p.add_argument("--no-scratch", action="store_true", help="skip the from-scratch baselines")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--backbone-lr-mult", type=float, default=0.1, help="backbone lr x this (all arms but llrd)")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="engine key for every run (crop_scale=0.35, label_smoothing=0.1, warmup_epochs=1, ...)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads per run (0: the idle cores)")
     p.add_argument("--val-size", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--subset", type=int, default=0, help="images per split (quick checks only)")
@@ -199,6 +252,7 @@ def parse_args(argv=None):
                    help="random-init local weights, 1 epoch, 48-image subset, batch 16")
     args = p.parse_args(argv)
     args.lr = {k: float(v) for k, v in (item.split("=", 1) for item in args.lr)}
+    args.settings = parse_settings(args.settings)
     return args
 
 
@@ -222,7 +276,7 @@ def main(argv=None) -> int:
             summary = run_one(start, strategy, args.data, args.runs / f"{start.slug}-{strategy}", args)
             rows.append(row(start, strategy, summary))
             print(f"{start.label:<40} {strategy:<11} val top-1 {rows[-1]['val_top1']:6.2f}%  "
-                  f"{rows[-1]['wall_s']:.0f} s", flush=True)
+                  f"test top-1 {_pct(rows[-1]['test_top1']):>6}%  {rows[-1]['wall_s']:.0f} s", flush=True)
         key = (start.arch, start.size)
         if not args.no_scratch and key not in scratch_done:
             scratch_done.add(key)
@@ -230,7 +284,7 @@ def main(argv=None) -> int:
             summary = run_one(start, "full", args.data, out, args, scratch=True)
             rows.append(row(start, "scratch", summary))
             print(f"{start.arch + ' (random init)':<40} scratch     val top-1 {rows[-1]['val_top1']:6.2f}%  "
-                  f"{rows[-1]['wall_s']:.0f} s", flush=True)
+                  f"test top-1 {_pct(rows[-1]['test_top1']):>6}%  {rows[-1]['wall_s']:.0f} s", flush=True)
     args.runs.mkdir(parents=True, exist_ok=True)
     write_json_atomic(args.runs / "results.json", dict(command=command, dry_run=args.dry_run, rows=rows))
     write_doc(doc, rows, args, command, args.dry_run)

@@ -192,3 +192,20 @@ def test_folder_loader_for_larger_images_uses_the_model_config(monkeypatch):
     xt, _ = next(iter(bundle.test))
     # eval: resize the short side to 96 / 0.875 = 109, centre crop 96; values normalised around 0
     assert xt.shape == (6, 3, 96, 96) and -2.1 <= xt.min().item() and xt.max().item() <= 2.1
+
+
+def test_crop_scale_sets_the_random_resized_crop_area(monkeypatch):
+    from torchvision import transforms as T
+
+    from cnnzoo.data import build_data
+    from cnnzoo.engine import build_config
+    from cnnzoo.errors import ConfigError
+
+    monkeypatch.setenv("CNNZOO_DATA", str(require_data("intel_image").parent))
+    cfg = build_config(None, data="intel_image", subset=12, batch_size=6, workers=0, val_size=6, crop_scale=0.25)
+    data_cfg = dict(input_size=(3, 64, 64), mean=(0.5,) * 3, std=(0.25,) * 3, crop_pct=0.875, interpolation="bicubic")
+    steps = build_data(cfg, data_cfg).train.dataset.transform.transforms
+    crops = [s for s in steps if isinstance(s, T.RandomResizedCrop)]
+    assert len(crops) == 1 and crops[0].scale == (0.25, 1.0)
+    with pytest.raises(ConfigError, match=r"crop_scale must be .*\(0, 1\]"):
+        build_config(None, crop_scale=0)

@@ -53,6 +53,7 @@ class TrainConfig:
     hflip: bool = True
     cutout: int = 0
     randaugment: str | None = None  # timm syntax, e.g. "rand-m9-mstd0.5" (folder path)
+    crop_scale: float = 0.08  # smallest area fraction of the random-resized crop (folder path); small nets like more
     mixup: float = 0.0
     cutmix: float = 0.0
     # optimisation
@@ -158,7 +159,8 @@ RULES: dict[str, Rule] = dict(
     drop_rate=_FRACTION, drop_path_rate=_FRACTION,
     val_size=_num(0), val_seed=_SEED, test_split=_MAYBE_NAME, subset=_int(0), train_subset=_int(0),
     loader=Rule(str, choices=LOADERS), image_size=_int(8, optional=True), workers=_int(0), skip_bad=_FLAG,
-    crop_padding=_int(0), hflip=_FLAG, cutout=_int(0), randaugment=_MAYBE_NAME, mixup=_num(0), cutmix=_num(0),
+    crop_padding=_int(0), hflip=_FLAG, cutout=_int(0), randaugment=_MAYBE_NAME,
+    crop_scale=_num(0, 1, open_low=True), mixup=_num(0), cutmix=_num(0),
     epochs=_int(1), batch_size=_int(1), optimizer=_NAME, lr=_num(0, open_low=True), momentum=_FRACTION,
     nesterov=_FLAG, weight_decay=_num(0), schedule=Rule(str, choices=SCHEDULES), warmup_epochs=_num(0),
     min_lr=_num(0), label_smoothing=_FRACTION, grad_clip=_num(0), ema=_FLAG,

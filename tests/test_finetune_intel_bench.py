@@ -1,0 +1,59 @@
+"""benchmarks/finetune_intel.py and finetune_intel_choices.py: how an arm, --set and a choice become the
+keywords of one finetune() call, and the figures the choices page derives. No training: finetune() is replaced
+by a recorder."""
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import finetune_intel  # noqa: E402
+import finetune_intel_choices as choices  # noqa: E402
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    calls = []
+
+    def fake_finetune(model, data, strategy, **kw):
+        calls.append(dict(model=model, strategy=strategy, **kw))
+        return dict(finetune=dict(img_size=kw["img_size"]), metrics=dict(val=dict(top1=80.0, n=300)))
+
+    monkeypatch.setattr(finetune_intel, "finetune", fake_finetune)
+    return calls
+
+
+def _args(tmp_path, **kw):
+    base = dict(epochs=20, lr={}, settings={}, backbone_lr_mult=0.1, batch_size=64, val_size=0.2, seed=0,
+                subset=0, threads=1, arm="full", data=tmp_path, runs=tmp_path)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_llrd_arm_is_full_with_layer_decay_and_one_backbone_rate(recorded, tmp_path):
+    start = finetune_intel.parse_start("resnet10.imagenette@160")
+    args = _args(tmp_path, settings=finetune_intel.parse_settings(["crop_scale=0.35", "label_smoothing=0.1"]))
+    finetune_intel.run_one(start, "llrd", tmp_path, tmp_path / "llrd", args)
+    finetune_intel.run_one(start, "full", tmp_path, tmp_path / "full", args)
+    llrd, full = recorded
+    assert (llrd["strategy"], llrd["layer_decay"], llrd["backbone_lr_mult"]) == ("full", 0.6, 1.0)
+    assert full["backbone_lr_mult"] == 0.1 and "layer_decay" not in full
+    assert llrd["crop_scale"] == 0.35 and llrd["label_smoothing"] == 0.1 and llrd["img_size"] == 160
+    assert llrd["epochs"] == 20 and llrd["lr"] is None  # the strategy's default head lr
+
+
+def test_a_choice_overrides_epochs_lr_and_size(recorded, tmp_path):
+    args = _args(tmp_path)
+    start = finetune_intel.parse_start("resnet10.imagenette@128")
+    row = choices.run(args, start, "combined", ["size+32", "epochs x2", "head lr 0.05", "backbone lr x0.3"])
+    call = recorded[0]
+    assert (call["img_size"], call["epochs"], call["lr"], call["backbone_lr_mult"]) == (160, 40, 0.05, 0.3)
+    assert row["img_size"] == 160 and row["val_top1"] == 80.0
+    assert choices.flags(args, ["epochs x2", "crop_scale 0.35", "head lr 0.05"]) == (
+        "--epochs 40 --set crop_scale=0.35 --lr full=0.05")
+
+
+def test_standard_error_of_an_accuracy():
+    assert choices.standard_error(80.0, 300) == pytest.approx(2.309, abs=1e-3)
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        finetune_intel.parse_settings(["crop_scale"])
