@@ -28,6 +28,7 @@ CHANGES = {
     "epochs x2": ("twice the epochs", {"epochs": "x2"}),
     "crop_scale 0.35": ("random-resized crop of 35-100% of the area (base 8-100%)", {"crop_scale": 0.35}),
     "backbone lr x0.3": ("backbone lr = head lr x0.3 (base x0.1)", {"backbone_lr_mult": 0.3}),
+    "backbone lr x1": ("backbone lr = head lr (base x0.1)", {"backbone_lr_mult": 1.0}),
     "head lr 0.05": ("head lr 0.05 (base 0.02)", {"lr": 0.05}),
     "label smoothing 0.1": ("label smoothing 0.1 (base 0)", {"label_smoothing": 0.1}),
     "randaugment": ("RandAugment rand-m9-mstd0.5 (timm)", {"randaugment": "rand-m9-mstd0.5"}),
@@ -116,6 +117,19 @@ def flags(args, winners: list[str]) -> str:
     return " ".join(out)
 
 
+def pick_winners(rows: list[dict]) -> list[str]:
+    """The changes that beat the base (rows[0]) on validation; of two that set the same key (two backbone rates),
+    only the better."""
+    best: dict[tuple, dict] = {}
+    for r in rows[1:]:
+        if r["val_top1"] <= rows[0]["val_top1"]:
+            continue
+        keys = tuple(sorted(CHANGES[r["name"]][1])) or (r["name"],)
+        if keys not in best or r["val_top1"] > best[keys]["val_top1"]:
+            best[keys] = r
+    return [r["name"] for r in rows[1:] if r in best.values()]
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--start", default="resnet10.imagenette@128", help="ARCH.TAG[@SIZE] or ARCH=PATH[@SIZE]")
@@ -158,7 +172,7 @@ def main(argv=None) -> int:
         rows.append(run(args, start, name, [name]))
         print(f"{name:<22} {rows[-1]['val_top1']:.2f}%  ({rows[-1]['val_top1'] - rows[0]['val_top1']:+.2f})",
               flush=True)
-    winners = [r["name"] for r in rows[1:] if r["val_top1"] > rows[0]["val_top1"]]
+    winners = pick_winners(rows)
     if len(winners) > 1:
         rows.append(run(args, start, "combined", winners))
         print(f"combined {rows[-1]['val_top1']:.2f}%", flush=True)

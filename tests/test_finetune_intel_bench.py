@@ -57,3 +57,10 @@ def test_standard_error_of_an_accuracy():
     assert choices.standard_error(80.0, 300) == pytest.approx(2.309, abs=1e-3)
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         finetune_intel.parse_settings(["crop_scale"])
+
+
+def test_winners_keep_the_better_of_two_rates_for_one_key():
+    rows = [dict(name="base", val_top1=80.0), dict(name="backbone lr x0.3", val_top1=82.0),
+            dict(name="backbone lr x1", val_top1=83.0), dict(name="crop_scale 0.35", val_top1=81.0),
+            dict(name="randaugment", val_top1=79.0)]
+    assert choices.pick_winners(rows) == ["backbone lr x1", "crop_scale 0.35"]
