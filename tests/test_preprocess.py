@@ -8,6 +8,7 @@ from PIL import Image
 import cnnzoo
 from cnnzoo.data import create_transform, prepare_image, resolve_data_config
 from cnnzoo.errors import InvalidArgumentError
+from cnnzoo.hub.index import get_entry
 
 CONFIGS = {  # name -> create_model arguments
     "resnet20.cifar10": dict(pretrained=False),  # the data config of the architecture: 32 px, crop_pct 1
@@ -45,7 +46,8 @@ def test_same_tensor_as_timm(name, image):
 
 def test_weight_config_and_overrides():
     model = cnnzoo.create_model("resnet10.imagenette", pretrained=True)
-    assert resolve_data_config(model=model) == dict(input_size=(3, 128, 128), interpolation="bicubic",
+    side = get_entry("resnet10.imagenette")["input_size"][-1]  # the published weight's input size
+    assert resolve_data_config(model=model) == dict(input_size=(3, side, side), interpolation="bicubic",
                                                     mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225),
                                                     crop_pct=0.875, crop_mode="center")
     args = dict(img_size=96, mean=(0.5,), crop_pct=1.0)

@@ -11,6 +11,7 @@ import cnnzoo
 from cnnzoo.errors import InvalidArgumentError, UnknownModelError
 from cnnzoo.finetune.freeze import param_groups
 from cnnzoo.hub.files.io import save_weights
+from cnnzoo.hub.index import get_entry
 
 # one small model per family
 FAMILY_MODELS = ["resnet20", "se_resnet20", "preact_resnet20", "wrn16_8", "resnext29_8x4d_w128", "res2net50_26w_4s",
@@ -120,11 +121,13 @@ def test_cnnzoo_layer_decay_rates_per_part():
 def test_pretrained_cfg_is_complete_and_default_cfg_is_it():
     model = cnnzoo.create_model("resnet10.imagenette", pretrained=True)
     cfg = model.pretrained_cfg
+    side = get_entry("resnet10.imagenette")["input_size"][-1]  # the published weight's input size
     assert model.default_cfg is cfg
     assert {k: cfg[k] for k in ("architecture", "tag", "input_size", "crop_mode", "first_conv", "classifier",
                                 "pool_size", "num_classes", "fixed_input_size")} == dict(
-        architecture="resnet10", tag="imagenette", input_size=(3, 128, 128), crop_mode="center",
-        first_conv="stem.conv.conv", classifier="head.fc", pool_size=(4, 4), num_classes=10, fixed_input_size=False)
+        architecture="resnet10", tag="imagenette", input_size=(3, side, side), crop_mode="center",
+        first_conv="stem.conv.conv", classifier="head.fc", pool_size=(side // 32, side // 32), num_classes=10,
+        fixed_input_size=False)
     assert cfg["label_names"][:3] == ["tench", "English springer", "cassette player"]
     assert cfg["labels"][0] == "n01440764" and cfg["license"].startswith("Apache-2.0")
 
