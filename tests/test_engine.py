@@ -49,7 +49,8 @@ def test_every_shipped_recipe_is_a_valid_config_of_a_registered_model():
     for path in recipes:
         cfg = build_config(path)
         assert cfg.model in cnnzoo.list_models(), path.name
-        assert path.stem.split("_", 1) == [cfg.data, cfg.model], path.name  # named <data>_<model>.yaml
+        stem = f"{cfg.data}_{cfg.model}"  # named <data>_<model>.yaml, or <data>_<model>_<variant>.yaml
+        assert path.stem == stem or path.stem.startswith(stem + "_"), path.name
         assert cfg.val_size > 0 and cfg.tag == cfg.data, path.name  # choices on a held-out split
 
 
