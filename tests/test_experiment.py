@@ -3,7 +3,10 @@ the JSONL means; figures are PNGs; bad grids and folders fail with clear errors 
 import errno
 import json
 import re
+import shutil
 import statistics
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +15,7 @@ from cnnzoo.errors import ConfigError, UnknownActivationError, UnknownModelError
 from cnnzoo.cli import main
 from cnnzoo.experiment import ResultsFolderError, parse_spec, run_experiment, write_report
 from cnnzoo.experiment.report import KEPT_MARKER
-from cnnzoo.experiment.runner import parse_shard
+from cnnzoo.experiment.runner import ordered_cells, parse_shard
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # 2 activations x 2 seeds x 1 epoch: 100 training + 40 validation + 200 test real images per run
@@ -110,6 +113,57 @@ def test_grid_runs_continues_after_kill_and_reports(tmp_path):
     assert [c[0] for c in fake.calls] == ["resnet20-relu-sgd-lr0.05-s2", "resnet20-tact-sgd-lr0.05-s2"]
     assert sum(a == "skipped" for _, a in actions) == 4
     assert all((runs[i] / "summary.json").is_file() for i in IDS)
+
+
+def test_seed_order_trains_every_cells_first_seed_first():
+    spec = parse_spec(TINY)
+    assert [c.cell_id for c in ordered_cells(spec.cells, "seed")] == [IDS[0], IDS[2], IDS[1], IDS[3]]
+    assert [c.cell_id for c in ordered_cells(spec.cells)] == IDS
+    with pytest.raises(ConfigError, match="order must be one of grid, seed, got 'random'"):
+        ordered_cells(spec.cells, "random")
+
+
+class StopInSecondEpoch:
+    """Dies like a kill at the end of epoch 2, before its checkpoint: epoch 1 is saved and in the resume state."""
+
+    def on_epoch_end(self, epoch, model, record):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+def _commit_and_clone(repo: Path, clone: Path) -> None:
+    """What another machine gets: a git clone of the committed results (the repository's .gitignore files apply)."""
+    root = Path(__file__).resolve().parents[1]
+    shutil.copy(root / ".gitignore", repo / ".gitignore")
+    shutil.copy(root / "docs/experiments/results/.gitignore", repo / "docs/experiments/results/.gitignore")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "results"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
+    subprocess.run([*git, "clone", "-q", str(repo), str(clone)], check=True, capture_output=True)
+
+
+def test_an_unfinished_run_carries_on_from_a_clone_of_the_committed_folder(tmp_path):
+    spec = parse_spec(dict(TINY, activations=["relu"], seeds=[0], base=dict(TINY["base"], epochs=2)))
+    cell = "resnet20-relu-sgd-lr0.05-s0"
+    repo, clone = tmp_path / "repo", tmp_path / "clone"
+    out = repo / "docs/experiments/results/study"
+
+    def stopping(cfg, resume=False, callbacks=()):
+        return train(cfg, resume=resume, callbacks=[*callbacks, StopInSecondEpoch()])
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(spec, out, train_fn=stopping, log=lambda *_: None)
+    assert [r["epoch"] for r in _jsonl(out / "runs" / cell)] == [1]
+    _commit_and_clone(repo, clone)
+    cloned = clone / "docs/experiments/results/study/runs" / cell
+    assert not (cloned / "checkpoint.pt").exists() and (cloned / "resume" / "manifest.json").is_file()
+
+    in_place = run_experiment(spec, out, log=lambda *_: None)
+    elsewhere = run_experiment(spec, clone / "docs/experiments/results/study", log=lambda *_: None)
+    assert in_place == elsewhere == [(cell, "resumed")]
+    here, there = _jsonl(out / "runs" / cell), _jsonl(cloned)
+    assert [r["epoch"] for r in there] == [1, 2] and not (cloned / "resume").exists()
+    assert (there[1]["train_loss"], there[1]["val_top1"]) == (here[1]["train_loss"], here[1]["val_top1"])
 
 
 def test_disk_error_mid_grid_keeps_finished_runs(tmp_path):

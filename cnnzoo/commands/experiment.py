@@ -26,6 +26,9 @@ def add_arguments(p) -> None:
     p.add_argument("--shard", default="1/1", metavar="K/N",
                    help="train only cells K, K+N, K+2N, ... (what each of the --jobs processes does)")
     p.add_argument("--threads", type=int, help="torch threads of every run (default: the grid's)")
+    p.add_argument("--order", default="grid", choices=("grid", "seed"),
+                   help="grid: the grid's order; seed: every cell's first seed before any second one, so a grid "
+                        "carried on over many sessions gives a one-seed picture of every cell first")
 
 
 def run(args) -> int:
@@ -54,7 +57,7 @@ def run(args) -> int:
                 shard = parse_shard(args.shard)
                 actions = run_experiment(spec, out, force=args.force, retry_failed=args.retry_failed,
                                          command=command if shard == (1, 1) else "", shard=shard,
-                                         threads=args.threads)
+                                         threads=args.threads, order=args.order)
                 counts = {a: sum(x == a for _, x in actions) for a in dict.fromkeys(x for _, x in actions)}
                 print("grid: " + ", ".join(f"{n} {a}" for a, n in counts.items()))
                 if shard != (1, 1):
@@ -72,7 +75,7 @@ def _run_jobs(args, spec, out: Path, command: str) -> int:
     prepare_folder(spec, out, args.force, command)
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     base = [sys.executable, "-m", "cnnzoo.cli", "experiment", args.config, "--out", str(out),
-            "--threads", str(threads)] + (["--retry-failed"] if args.retry_failed else [])
+            "--threads", str(threads), "--order", args.order] + (["--retry-failed"] if args.retry_failed else [])
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     children = [subprocess.Popen([*base, "--shard", f"{k}/{args.jobs}"], env=env) for k in range(1, args.jobs + 1)]
     codes = [child.wait() for child in children]

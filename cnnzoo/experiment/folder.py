@@ -1,5 +1,6 @@
 """The layout of a results folder: ``experiment.json`` (the grid's record), ``runs/<cell-id>/`` (one engine run a
-cell), ``replaced/`` (runs set aside by ``force``), and the status a run directory is in."""
+cell, with ``resume/``, its committable resume state, while it is unfinished), ``replaced/`` (runs set aside by
+``force``), and the status a run directory is in."""
 from __future__ import annotations
 
 import json
@@ -11,8 +12,9 @@ SPEC_FILE = "experiment.json"
 RUNS_DIR = "runs"
 REPLACED_DIR = "replaced"
 FAILED_FILE = "failed.json"
+RESUME_DIR = "resume"  # an unfinished run's resume state (engine/resume_state.py): committed, so a clone carries on
 # the results folder may move; threads change speed, not results (a run may resume under another --jobs)
-IGNORED_CONFIG_KEYS = ("out", "threads")
+IGNORED_CONFIG_KEYS = ("out", "threads", "resume_state")
 
 
 class ResultsFolderError(CnnzooError, OSError):
@@ -24,8 +26,8 @@ def run_status(run_dir: Path) -> str:
         return "finished"
     if (run_dir / FAILED_FILE).is_file():
         return "failed"
-    if (run_dir / "checkpoint.pt").is_file():
-        return "interrupted"
+    if (run_dir / "checkpoint.pt").is_file() or (run_dir / RESUME_DIR / "manifest.json").is_file():
+        return "interrupted"  # on this machine (checkpoint) or in a clone of the committed folder (resume state)
     return "new"
 
 

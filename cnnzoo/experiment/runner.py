@@ -1,10 +1,15 @@
 """Run or continue a grid: each cell is an ordinary engine run in ``<out>/runs/<cell-id>/``.
 
-A cell is *finished* when its run wrote ``summary.json``, *interrupted* when it has a checkpoint but no summary
-(it is resumed from it), *failed* when training raised a :class:`TrainingError` (``failed.json``; skipped unless
+A cell is *finished* when its run wrote ``summary.json``, *interrupted* when it has a checkpoint or a resume
+state but no summary (it is resumed from it), *failed* when training raised a :class:`TrainingError` (``failed.json``; skipped unless
 ``retry_failed``). ``<out>/experiment.json`` records the grid's fingerprint, so a folder written by another
 config is refused unless ``force`` (then finished runs whose resolved config is unchanged are kept, and changed
 ones are moved to ``<out>/replaced/``, never deleted).
+
+Each unfinished run keeps a compact resume state in ``runs/<cell-id>/resume/`` (replaced every epoch, removed when
+the run finishes), so a results folder committed mid-run carries on from a fresh clone on another machine, where
+the checkpoints (git-ignored) are gone. ``order="seed"`` trains every cell's first seed before any second one, so
+a grid that takes many sessions gives a one-seed picture of every cell first.
 """
 from __future__ import annotations
 
@@ -21,8 +26,8 @@ from ..engine.runlog import MetricsLog
 from ..errors import CnnzooError, ConfigError, TrainingError
 from ..layers.tact_fused import set_tact_fused
 from .act_params import ActParamsLogger, plot_act_params
-from .folder import (FAILED_FILE, IGNORED_CONFIG_KEYS, REPLACED_DIR, RUNS_DIR, SPEC_FILE,  # noqa: F401
-                     ResultsFolderError, load_record, run_status)
+from .folder import (FAILED_FILE, IGNORED_CONFIG_KEYS, REPLACED_DIR, RESUME_DIR, RUNS_DIR,  # noqa: F401
+                     SPEC_FILE, ResultsFolderError, load_record, run_status)
 from .results import write_results
 from .spec import ExperimentSpec
 
@@ -94,6 +99,21 @@ def _start_clean(run_dir: Path) -> None:
     """A run without a checkpoint restarts from scratch: drop records it wrote before it was stopped."""
     for name in ("metrics.jsonl", FAILED_FILE):
         (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / RESUME_DIR, ignore_errors=True)  # a state without its manifest: never completed
+
+
+ORDERS = ("grid", "seed")
+
+
+def ordered_cells(cells: list, order: str = "grid") -> list:
+    """The cells in training order: the grid's (model, lr, optimizer, activation, seed), or with ``"seed"`` every
+    cell's first seed, then every cell's second, ... (the grid's order within a seed)."""
+    if order not in ORDERS:
+        raise ConfigError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    if order == "grid":
+        return list(cells)
+    rank = {seed: i for i, seed in enumerate(dict.fromkeys(c.seed for c in cells))}
+    return sorted(cells, key=lambda c: rank[c.seed])
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -109,12 +129,15 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False, retry_failed: bool = False,
                    command: str = "", train_fn: Callable | None = None, log=print,
-                   shard: tuple[int, int] = (1, 1), threads: int | None = None) -> list[tuple[str, str]]:
+                   shard: tuple[int, int] = (1, 1), threads: int | None = None,
+                   order: str = "grid") -> list[tuple[str, str]]:
     """Train every cell not yet finished; returns ``[(cell_id, action)]`` with action in trained / resumed /
     skipped / failed / skipped-failed. ``train_fn`` replaces :func:`cnnzoo.engine.train` (tests).
 
     ``shard=(k, n)`` trains only every n-th cell starting at the k-th, so n processes can share a grid;
-    ``threads`` overrides the torch threads of every run (one each when processes share the cores)."""
+    ``threads`` overrides the torch threads of every run (one each when processes share the cores); ``order``
+    (:data:`ORDERS`) is the order cells are trained in (and sharded over)."""
+    cells = ordered_cells(spec.cells, order)
     out = Path(out)
     prepare_folder(spec, out, force, command)
     train_fn = train_fn or train
@@ -122,11 +145,12 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False
         set_tact_fused(True)
     actions = []
     k, n = shard
-    for i, cell in enumerate(spec.cells, 1):
+    for i, cell in enumerate(cells, 1):
         if (i - 1) % n != k - 1:
             continue
         run_dir = out / RUNS_DIR / cell.cell_id
         cfg = spec.train_config(cell, run_dir)
+        cfg.resume_state = str(run_dir / RESUME_DIR)
         if threads is not None:
             cfg.threads = threads
         status = run_status(run_dir)
@@ -159,6 +183,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, force: bool = False
                 f"written atomically); free space or fix permissions and rerun the same command to continue"
             ) from exc
         actions.append((cell.cell_id, "resumed" if resume else "trained"))
+        shutil.rmtree(run_dir / RESUME_DIR, ignore_errors=True)  # finished: its results are what gets committed
         _after_run(run_dir, cell)
         write_results(spec, out)  # the summary CSV is current after every run
     write_results(spec, out)
