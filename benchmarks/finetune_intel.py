@@ -103,9 +103,7 @@ def run_one(start: Start, arm: str, data: Path, out: Path, args, scratch: bool =
     model, pretrained = (start.weight, True) if "/" not in start.weight else (start.arch, start.weight)
     if scratch:
         model, pretrained = start.arch, False
-    keywords = {**ARMS[arm], "backbone_lr_mult": args.backbone_lr_mult, **args.settings, **settings}
-    if arm == "llrd":
-        keywords["backbone_lr_mult"] = ARMS[arm]["backbone_lr_mult"]
+    keywords = {"backbone_lr_mult": args.backbone_lr_mult, **ARMS[arm], **args.settings, **settings}
     strategy, epochs = keywords.pop("strategy"), keywords.pop("epochs", args.epochs)
     lr = keywords.pop("lr", args.lr.get("scratch" if scratch else arm))
     t0 = time.time()
