@@ -36,3 +36,12 @@ def test_register_tiny_run(tmp_path, monkeypatch, capsys):
     again = evaluate("resnet20.sampletest", "sample", "test", precision="fp32", device="cpu")
     assert again["top1"] == pytest.approx(entry["metrics"]["top1"], abs=0.005)
     assert cnnzoo.create_model("resnet20.sampletest", pretrained=True).pretrained_cfg["tag"] == "sampletest"
+
+    # a retrained weight with the same classes keeps the readable names the published one carried
+    data = json.loads(index.read_text())
+    names = [f"name {i}" for i in range(10)]
+    data["weights"]["resnet20.sampletest"]["label_names"] = names
+    index.write_text(json.dumps(data))
+    assert main(["register", str(run), "--tag", "sampletest", "--recipe", "cnnzoo/recipes/cifar10_resnet20.yaml",
+                 "--weights-dir", str(index.parent), "--docs-dir", str(tmp_path / "docs"), "--replace-worse"]) == 0
+    assert load_index()["resnet20.sampletest"]["label_names"] == names

@@ -109,6 +109,9 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
         date=_dt.date.today().isoformat(), license=LICENSE_NOTE, comparison=comparison(arch, dataset),
         **remote_home(name, digest),
     )
+    names = metadata.get("label_names") or _kept_label_names(get_entry(name, index_path), entry["labels"])
+    if names:
+        entry["label_names"] = [str(v) for v in names]
     if sample is not None:
         entry["sample_metrics"] = dict(top1=round(sample["top1"], 2), top5=round(sample["top5"], 2),
                                        split=sample["split"], n=sample["n"], precision="fp32",
@@ -141,6 +144,14 @@ def median_throughput(metrics: Path) -> float | None:
         if row.get("kind") == "epoch" and isinstance(row.get("images_per_s"), (int, float)):
             rates.append(float(row["images_per_s"]))
     return round(statistics.median(rates), 1) if rates else None
+
+
+def _kept_label_names(previous: dict | None, labels: list) -> list | None:
+    """Readable class names of the weight this one replaces (Imagenette's synsets -> "tench", ...), when the
+    classes are the same: a retrained weight must not lose them."""
+    if previous and previous.get("labels") == labels:
+        return previous.get("label_names")
+    return None
 
 
 def _check_better(name: str, result: dict, index_path, replace_worse: bool) -> None:
