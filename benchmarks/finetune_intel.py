@@ -226,28 +226,40 @@ def dry_run_weights(folder: Path) -> list[Start]:
     return starts
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--start", action="append", default=[], help="ARCH.TAG[@SIZE] or ARCH=PATH[@SIZE] (repeat)")
+def add_run_arguments(p, runs: str, doc: str) -> None:
+    """The options every fine-tuning run of these benchmarks takes (this script and finetune_intel_choices.py)."""
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--strategies", default=",".join(ARMS), help=f"arms, comma-separated ({', '.join(ARMS)})")
-    p.add_argument("--no-scratch", action="store_true", help="skip the from-scratch baselines")
-    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--backbone-lr-mult", type=float, default=0.1, help="backbone lr x this (all arms but llrd)")
-    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                   help="engine key for every run (crop_scale=0.35, label_smoothing=0.1, warmup_epochs=1, ...)")
     p.add_argument("--threads", type=int, default=0, help="torch threads per run (0: the idle cores)")
     p.add_argument("--val-size", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--subset", type=int, default=0, help="images per split (quick checks only)")
-    p.add_argument("--lr", action="append", default=[], metavar="STRATEGY=LR",
-                   help="override a default learning rate (head, last-stage, full, gradual, scratch)")
-    p.add_argument("--runs", type=Path, default=REPO / "runs" / "finetune_intel")
-    p.add_argument("--doc", type=Path, help="page to write (default docs/finetune_intel.md; a dry run writes "
-                                            "RUNS/finetune_intel_DRYRUN.md)")
+    p.add_argument("--runs", type=Path, default=REPO / "runs" / runs)
+    p.add_argument("--doc", type=Path, help=f"page to write (default docs/{doc}.md; a dry run writes "
+                                            f"RUNS/{doc}_DRYRUN.md)")
     p.add_argument("--dry-run", action="store_true",
                    help="random-init local weights, 1 epoch, 48-image subset, batch 16")
+
+
+def dry_run_setup(args, doc: str) -> tuple[list[Start], Path]:
+    """A dry run: its own runs folder, a tiny budget, random-init local starting weights, a DRYRUN page."""
+    args.runs = args.runs.with_name(args.runs.name + "_dryrun")
+    args.epochs, args.subset, args.batch_size = min(args.epochs, 1), args.subset or 48, min(args.batch_size, 16)
+    return dry_run_weights(args.runs / "weights"), args.doc or args.runs / f"{doc}_DRYRUN.md"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--start", action="append", default=[], help="ARCH.TAG[@SIZE] or ARCH=PATH[@SIZE] (repeat)")
+    p.add_argument("--strategies", default=",".join(ARMS), help=f"arms, comma-separated ({', '.join(ARMS)})")
+    p.add_argument("--no-scratch", action="store_true", help="skip the from-scratch baselines")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="engine key for every run (crop_scale=0.35, label_smoothing=0.1, warmup_epochs=1, ...)")
+    p.add_argument("--lr", action="append", default=[], metavar="STRATEGY=LR",
+                   help="override a default learning rate (head, last-stage, full, gradual, scratch)")
+    add_run_arguments(p, "finetune_intel", "finetune_intel")
     args = p.parse_args(argv)
     args.lr = {k: float(v) for k, v in (item.split("=", 1) for item in args.lr)}
     args.settings = parse_settings(args.settings)
@@ -258,10 +270,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     command = command_line(__file__, sys.argv[1:] if argv is None else argv)
     if args.dry_run:
-        args.runs = args.runs.with_name(args.runs.name + "_dryrun")
-        args.epochs, args.subset, args.batch_size = min(args.epochs, 1), args.subset or 48, min(args.batch_size, 16)
-        starts = dry_run_weights(args.runs / "weights")
-        doc = args.doc or args.runs / "finetune_intel_DRYRUN.md"
+        starts, doc = dry_run_setup(args, "finetune_intel")
     else:
         if not args.start:
             raise SystemExit("give the starting weights: --start resnet20.cifar10@32 --start resnet10.imagenette@128")

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from finetune_intel import DEFAULT_DATA, REPO, ARMS, Start, dry_run_weights, parse_start, run_one
+from finetune_intel import REPO, ARMS, Start, add_run_arguments, dry_run_setup, parse_start, run_one
 from harness import command_line, machine_lines, markdown_table, write_report
 
 from cnnzoo.hub.files.io import write_json_atomic
@@ -135,17 +135,8 @@ def parse_args(argv=None):
     p.add_argument("--start", default="resnet10.imagenette@128", help="ARCH.TAG[@SIZE] or ARCH=PATH[@SIZE]")
     p.add_argument("--arm", default="full", choices=list(ARMS))
     p.add_argument("--changes", default=",".join(CHANGES), help=f"comma-separated ({', '.join(CHANGES)})")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--backbone-lr-mult", type=float, default=0.1)
-    p.add_argument("--val-size", type=float, default=0.2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--subset", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--runs", type=Path, default=REPO / "runs" / "finetune_intel_choices")
-    p.add_argument("--doc", type=Path)
-    p.add_argument("--dry-run", action="store_true", help="random weights, 1 epoch, 48-image subset, batch 16")
+    add_run_arguments(p, "finetune_intel_choices", "finetune_intel_choices")
     args = p.parse_args(argv)
     args.lr, args.settings = {}, {}
     return args
@@ -155,10 +146,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     command = command_line(__file__, sys.argv[1:] if argv is None else argv)
     if args.dry_run:
-        args.runs = args.runs.with_name(args.runs.name + "_dryrun")
-        args.epochs, args.subset, args.batch_size = 1, args.subset or 48, 16
-        start = dry_run_weights(args.runs / "weights")[0]
-        doc = args.doc or args.runs / "finetune_intel_choices_DRYRUN.md"
+        starts, doc = dry_run_setup(args, "finetune_intel_choices")
+        start = starts[0]
     else:
         start = parse_start(args.start)
         doc = args.doc or REPO / "docs" / "finetune_intel_choices.md"
