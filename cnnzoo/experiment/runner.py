@@ -1,8 +1,8 @@
 """Run or continue a grid: each cell is an ordinary engine run in ``<out>/runs/<cell-id>/``.
 
 A cell is *finished* when its run wrote ``summary.json``, *interrupted* when it has a checkpoint or a resume
-state but no summary (it is resumed from it), *failed* when training raised a :class:`TrainingError` (``failed.json``; skipped unless
-``retry_failed``). ``<out>/experiment.json`` records the grid's fingerprint, so a folder written by another
+state but no summary (it is resumed from it), *failed* when training raised a :class:`TrainingError`
+(``failed.json``; skipped unless ``retry_failed``). ``<out>/experiment.json`` records the grid's fingerprint, so a folder written by another
 config is refused unless ``force`` (then finished runs whose resolved config is unchanged are kept, and changed
 ones are moved to ``<out>/replaced/``, never deleted).
 
