@@ -132,7 +132,8 @@ def build_data(cfg, data_cfg: dict, *, rank: int = 0, world_size: int = 1, devic
                                   augment=aug if training else None,
                                   transform=Normalize(data_cfg["mean"], data_cfg["std"]), **common)
         else:
-            tf = train_transform(data_cfg, cfg.randaugment, scale=(cfg.crop_scale, 1.0), hflip=cfg.hflip) if training else eval_transform(data_cfg)
+            tf = (train_transform(data_cfg, cfg.randaugment, scale=(cfg.crop_scale, 1.0), hflip=cfg.hflip)
+                  if training else eval_transform(data_cfg))
             loader = folder_loader(index, tf, cfg.batch_size, shuffle=training, drop_last=training,
                                    workers=cfg.workers, **common)
         setattr(bundle, split, loader)

@@ -2,9 +2,9 @@
 
 A cell is *finished* when its run wrote ``summary.json``, *interrupted* when it has a checkpoint or a resume
 state but no summary (it is resumed from it), *failed* when training raised a :class:`TrainingError`
-(``failed.json``; skipped unless ``retry_failed``). ``<out>/experiment.json`` records the grid's fingerprint, so a folder written by another
-config is refused unless ``force`` (then finished runs whose resolved config is unchanged are kept, and changed
-ones are moved to ``<out>/replaced/``, never deleted).
+(``failed.json``; skipped unless ``retry_failed``). ``<out>/experiment.json`` records the grid's fingerprint,
+so a folder written by another config is refused unless ``force`` (then finished runs whose resolved config is
+unchanged are kept, and changed ones are moved to ``<out>/replaced/``, never deleted).
 
 Each unfinished run keeps a compact resume state in ``runs/<cell-id>/resume/`` (replaced every epoch, removed when
 the run finishes), so a results folder committed mid-run carries on from a fresh clone on another machine, where
