@@ -164,6 +164,7 @@ def test_bad_input_names_the_value_and_writes_nothing(hub, tmp_path, capsys):
         (["--data", str(good), "--freeze-up-to", "stages.1"], "applies to the last-stage strategy only"),
         (["--data", str(good), "--strategy", "gradual", "--bn", "frozen"], "cannot be released"),
         (["--data", str(tmp_path / "missing")], "does not exist"),
+        (["--data", str(good), "--crop-scale", "1.5"], "crop_scale must be a finite number in (0, 1], got 1.5"),
     ]
     for extra, message in cases:
         out = tmp_path / "out"
@@ -175,6 +176,15 @@ def test_bad_input_names_the_value_and_writes_nothing(hub, tmp_path, capsys):
         finetune("resnet20.testdata", good, epochs=0, out=tmp_path / "out")
     with pytest.raises(DataError, match="has 1 class"):
         finetune("resnet20.testdata", one, out=tmp_path / "out")
+
+
+def test_augmentation_flags_reach_the_engine_as_its_keys(tmp_path, monkeypatch, capsys):
+    seen = {}
+    monkeypatch.setattr("cnnzoo.finetune.finetune", lambda model, data, **kw: seen.update(kw) or {"ok": 1})
+    assert main(["finetune", "resnet20", "--scratch", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--crop-scale", "0.35", "--randaugment", "rand-m9-mstd0.5", "--json"]) == 0
+    assert seen["crop_scale"] == 0.35 and seen["randaugment"] == "rand-m9-mstd0.5" and seen["pretrained"] is False
+    assert json.loads(capsys.readouterr().out) == {"ok": 1}
 
 
 SHIPPED = {"intel_resnet50_head": ("resnet50.tv_in1k", "head"),

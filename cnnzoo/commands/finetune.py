@@ -12,6 +12,7 @@ ENGINE_FLAGS = {
     "--precision": ("precision", str), "--device": ("device", str), "--optimizer": ("optimizer", str),
     "--workers": ("workers", int), "--threads": ("threads", int), "--subset": ("subset", int),
     "--warmup-epochs": ("warmup_epochs", float), "--label-smoothing": ("label_smoothing", float),
+    "--crop-scale": ("crop_scale", float), "--randaugment": ("randaugment", str),
 }
 
 
