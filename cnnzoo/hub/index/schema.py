@@ -49,8 +49,11 @@ OPTIONAL = {
     "comparison": "published figures to compare with {paper, public, leaderboard, note} (hub/comparisons.py)",
     "speed": "CPU inference throughput {images_per_s, batch, threads, precision, cpu, date, command}",
     "sample_metrics": "{top1, top5, split, n, precision, command} on the sample the package ships (cnnzoo/sample)",
+    "storage_dtype": "dtype of the file's floating tensors (float32, or float16 to halve a large weight); the "
+                     "metrics are those of the stored values, loaded into a float32 model",
 }
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
+STORAGE_DTYPES = ("float32", "float16")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TAG = re.compile(r"[a-z0-9][a-z0-9_\-]*")
 _REVISION = re.compile(r"[\w.\-/]+")
@@ -153,6 +156,8 @@ def entry_problems(name: str, entry: Mapping) -> list[str]:
                     problems.append(f"metrics.{key} must be a percentage in [0, 100], got {v!r}")
             if metrics.get("top1") is not None and not metrics.get("split"):
                 problems.append("metrics.split must say on which split top1 was measured")
+    if "storage_dtype" in entry and entry["storage_dtype"] not in STORAGE_DTYPES:
+        problems.append(f"storage_dtype must be one of {', '.join(STORAGE_DTYPES)}, got {entry['storage_dtype']!r}")
     repo = entry.get("hf_repo_id")
     if repo is not None and not (isinstance(repo, str) and re.fullmatch(r"[\w.\-]+/[\w.\-]+", repo)):
         problems.append(f"hf_repo_id must be ORG/NAME, got {repo!r}")

@@ -49,7 +49,8 @@ def hub_config(arch: str, info: Mapping, num_features: int, first_conv: str | No
             "license": info.get("license"),
         },
         "cnnzoo": {k: info[k] for k in ("sha256", "size", "dataset", "metrics", "params", "gmacs", "recipe",
-                                        "command", "hardware", "wall_time_s", "epochs", "date", "source")
+                                        "command", "hardware", "wall_time_s", "epochs", "date", "source",
+                                        "storage_dtype")
                    if info.get(k) is not None},
     }
 
@@ -131,7 +132,8 @@ def model_card(name: str, repo_id: str, family: str, info: Mapping, indexed: boo
         ("wall time", f"{info['wall_time_s'] / 3600:.2f} h" if info.get("wall_time_s") else None),
         ("date", info.get("date")), ("dataset split", dataset.get("split")),
         ("dataset images", dataset.get("num_images")), ("source", info.get("source")),
-        ("file sha256", f"`{info['sha256']}`"), ("licence", info.get("license")),
+        ("file sha256", f"`{info['sha256']}`"), ("stored as", info.get("storage_dtype")),
+        ("licence", info.get("license")),
     ]
     lines += [f"- {k}: {v}" for k, v in provenance if v is not None]
     return "\n".join(lines) + "\n"
