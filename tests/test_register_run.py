@@ -19,10 +19,13 @@ from cnnzoo.hub.publishing.register_run import register_run
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """One finished 1-epoch run on the shipped sample, shared by the tests below (training it is the slow part)."""
-    run = tmp_path_factory.mktemp("tiny") / "run"
-    assert main(["train", "resnet20", "--data", "sample", "--recipe", "cifar10_resnet20", "--epochs", "1",
-                 "--batch-size", "50", "--precision", "fp32", "--set", "val_size=40", "--set", "ema=false",
-                 "--out", str(run)]) == 0
+    root = tmp_path_factory.mktemp("tiny")
+    run = root / "run"
+    with pytest.MonkeyPatch.context() as mp:  # the run must not touch the user's cache, as before the fixture
+        mp.setenv("CNNZOO_CACHE", str(root / "cache"))
+        assert main(["train", "resnet20", "--data", "sample", "--recipe", "cifar10_resnet20", "--epochs", "1",
+                     "--batch-size", "50", "--precision", "fp32", "--set", "val_size=40", "--set", "ema=false",
+                     "--out", str(run)]) == 0
     return run
 
 
