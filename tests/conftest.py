@@ -11,6 +11,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+SHIPPED_FILES = sorted((REPO / "weights").glob("*.safetensors"))  # the weights the repository ships
 
 
 def data_root() -> Path:
