@@ -209,3 +209,58 @@ def test_crop_scale_sets_the_random_resized_crop_area(monkeypatch):
     assert len(crops) == 1 and crops[0].scale == (0.25, 1.0)
     with pytest.raises(ConfigError, match=r"crop_scale must be .*\(0, 1\]"):
         build_config(None, crop_scale=0)
+
+
+def test_resized_crop_boxes_follow_torchvision():
+    from torchvision import transforms as T
+
+    g = torch.Generator().manual_seed(0)
+    boxes = batch_aug.resized_crop_boxes(20000, 120, 160, (0.25, 1.0), (3 / 4, 4 / 3), g)
+    left, top, w, h = boxes.T.double()
+    assert left.min() >= 0 and top.min() >= 0 and (left + w).max() <= 160 and (top + h).max() <= 120
+    area = w * h / (120 * 160)
+    assert area.min() >= 0.24 and area.max() <= 1.0
+    torch.manual_seed(0)
+    ref = torch.tensor([T.RandomResizedCrop.get_params(torch.empty(3, 120, 160), [0.25, 1.0], [3 / 4, 4 / 3])
+                        for _ in range(20000)], dtype=torch.float64)  # (top, left, h, w)
+    ref_area = ref[:, 2] * ref[:, 3] / (120 * 160)
+    assert abs(area.mean() - ref_area.mean()) < 0.01 and abs((w / h).mean() - (ref[:, 3] / ref[:, 2]).mean()) < 0.01
+    # no draw fits (a 2:1 box of the whole area): torchvision's fallback, the widest 2:1 box, centred
+    wide = batch_aug.resized_crop_boxes(3, 100, 100, (1.0, 1.0), (2.0, 2.0), g)
+    assert wide.tolist() == [[0, 25, 100, 50]] * 3
+
+
+def test_random_resized_crop_matches_pil_to_one_level_and_its_rounding():
+    from PIL import Image
+
+    x = torch.randint(0, 256, (6, 3, 150, 150), dtype=torch.uint8)
+    x = torch.nn.functional.avg_pool2d(x.float(), 3, 1, 1).to(torch.uint8)  # photo-like, not white noise
+    boxes = batch_aug.resized_crop_boxes(6, 150, 150, (0.25, 1.0), (3 / 4, 4 / 3), torch.Generator().manual_seed(4))
+    out = batch_aug.random_resized_crop(x, 96, (0.25, 1.0), torch.Generator().manual_seed(4))
+    assert out.shape == (6, 3, 96, 96) and out.dtype == torch.float32
+    for i, (left, top, w, h) in enumerate(boxes.tolist()):
+        pil = Image.fromarray(x[i].permute(1, 2, 0).numpy()).crop((left, top, left + w, top + h))
+        ref = torch.from_numpy(np.array(pil.resize((96, 96), Image.BICUBIC))).permute(2, 0, 1).float()
+        diff = (out[i] - ref).abs()  # PIL's fixed-point filter: one level; its rounding to uint8: half a level
+        assert diff.max().item() <= 1.5 and diff.mean().item() < 0.4
+
+
+def test_tensor_loader_for_natural_images_crops_in_batches_and_evaluates_like_the_folder_path(monkeypatch, tmp_path):
+    from cnnzoo.data import build_data
+    from cnnzoo.engine import build_config
+    from cnnzoo.errors import ConfigError
+
+    monkeypatch.setenv("CNNZOO_DATA", str(require_data("intel_image").parent))
+    monkeypatch.setenv("CNNZOO_CACHE", str(tmp_path))
+    data_cfg = dict(input_size=(3, 96, 96), mean=(0.5,) * 3, std=(0.25,) * 3, crop_pct=0.875, interpolation="bicubic")
+    common = dict(data="intel_image", subset=12, batch_size=6, workers=0, val_size=6, crop_scale=0.25, image_size=96)
+    tensor = build_data(build_config(None, loader="tensor", **common), data_cfg)
+    folder = build_data(build_config(None, loader="folder", **common), data_cfg)
+    assert tensor.loader == "tensor" and tensor.train.augment.resized_crop == (96, 0.25)
+    x, y = next(iter(tensor.train))
+    assert x.shape == (6, 3, 96, 96) and -2.01 <= x.min().item() and x.max().item() <= 2.01
+    for split in ("val", "test"):  # evaluation: the same resize + centre crop, image for image
+        a, b = next(iter(getattr(tensor, split))), next(iter(getattr(folder, split)))
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    with pytest.raises(ConfigError, match="randaugment runs on PIL images"):
+        build_data(build_config(None, loader="tensor", randaugment="rand-m9-mstd0.5", **common), data_cfg)

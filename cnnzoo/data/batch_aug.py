@@ -1,7 +1,9 @@
-"""Augmentation of whole uint8 batches (N, 3, H, W): random crop with padding, horizontal flip, cutout, then
-normalisation. One tensor op per step for the whole batch instead of one PIL call per image."""
+"""Augmentation of whole uint8 batches (N, 3, H, W): random crop with padding (small images) or random-resized
+crop (natural images), horizontal flip, cutout, then normalisation. One tensor op per step for the whole batch
+instead of one PIL call per image."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
@@ -33,6 +35,49 @@ def crop_windows(padded: torch.Tensor, offsets: torch.Tensor, h: int, w: int) ->
     batch = torch.arange(padded.shape[0], device=padded.device)[:, None, None]
     windows = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (n, h, w, c)
     return windows.permute(0, 3, 1, 2).contiguous()
+
+
+def resized_crop_boxes(n: int, h: int, w: int, scale: tuple[float, float], ratio: tuple[float, float],
+                       g: torch.Generator, attempts: int = 10) -> torch.Tensor:
+    """``(n, 4)`` integer boxes ``(left, top, width, height)`` drawn as torchvision's RandomResizedCrop draws them:
+    area fraction uniform in ``scale``, log aspect ratio uniform in ``ratio``, the first of ``attempts`` draws
+    that fits the image, else the largest centred box within ``ratio``. All images draw all attempts at once."""
+    area = h * w * torch.empty(n, attempts).uniform_(scale[0], scale[1], generator=g)
+    aspect = torch.exp(torch.empty(n, attempts).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=g))
+    cw = torch.sqrt(area * aspect).round().long()
+    ch = torch.sqrt(area / aspect).round().long()
+    fits = (cw > 0) & (cw <= w) & (ch > 0) & (ch <= h)
+    first = fits.long().argmax(1, keepdim=True)  # the first attempt that fits (0 when none does)
+    cw, ch, found = cw.gather(1, first)[:, 0], ch.gather(1, first)[:, 0], fits.any(1)
+    if w / h < ratio[0]:  # torchvision's fallback: the whole image, cut to the nearest allowed ratio
+        fw, fh = w, int(round(w / ratio[0]))
+    elif w / h > ratio[1]:
+        fw, fh = int(round(h * ratio[1])), h
+    else:
+        fw, fh = w, h
+    cw, ch = torch.where(found, cw, fw), torch.where(found, ch, fh)
+    u = torch.rand(n, 2, generator=g)
+    top = torch.where(found, (u[:, 0] * (h - ch + 1)).long(), (h - fh) // 2)
+    left = torch.where(found, (u[:, 1] * (w - cw + 1)).long(), (w - fw) // 2)
+    return torch.stack([left, top, cw, ch], 1)
+
+
+def random_resized_crop(x: torch.Tensor, size: int, scale: tuple[float, float], g: torch.Generator,
+                        ratio: tuple[float, float] = (3 / 4, 4 / 3), mode: str = "bicubic") -> torch.Tensor:
+    """A random box of each uint8 image resized to ``size x size``: float values in [0, 255].
+
+    The antialiased resize is torchvision's tensor resize, which follows PIL (the folder path) to within one
+    level of 255; on a CPU its separable float kernel is faster than the uint8 bicubic kernel or one batched
+    ``roi_align``. Boxes differ in shape, so each image is one call.
+    """
+    mode = mode if mode in ("nearest", "bilinear", "bicubic") else "bilinear"  # as the folder path's _interp
+    n, c, h, w = x.shape
+    out = torch.empty(n, c, size, size, device=x.device)
+    for i, (left, top, bw, bh) in enumerate(resized_crop_boxes(n, h, w, scale, ratio, g).tolist()):
+        box = x[i:i + 1, :, top:top + bh, left:left + bw].float()
+        out[i] = torch.nn.functional.interpolate(box, size=(size, size), mode=mode,
+                                                 antialias=mode != "nearest")[0]
+    return out.clamp_(0.0, 255.0)
 
 
 def random_flip(x: torch.Tensor, g: torch.Generator, p: float = 0.5) -> torch.Tensor:
@@ -68,17 +113,24 @@ class Normalize:
 
 
 class BatchAugment:
-    """Train-time augmentation of a uint8 batch: crop with padding -> flip -> normalise -> cutout."""
+    """Train-time augmentation of a uint8 batch: crop with padding (or, with ``resized_crop=(size, min_area)``, a
+    random-resized crop to ``size``) -> flip -> normalise -> cutout."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float], crop_padding: int = 4, hflip: bool = True,
-                 cutout_size: int = 0):
+                 cutout_size: int = 0, resized_crop: tuple[int, float] | None = None, interpolation: str = "bicubic"):
         self.crop_padding = crop_padding
         self.hflip = hflip
         self.cutout_size = cutout_size
+        self.resized_crop = resized_crop
+        self.interpolation = interpolation
         self.normalize = Normalize(mean, std)
 
     def __call__(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-        x = random_crop(x, self.crop_padding, g)
+        if self.resized_crop is not None:
+            size, min_area = self.resized_crop
+            x = random_resized_crop(x, size, (min_area, 1.0), g, mode=self.interpolation)
+        else:
+            x = random_crop(x, self.crop_padding, g)
         if self.hflip:
             x = random_flip(x, g)
         x = self.normalize(x)

@@ -18,7 +18,8 @@ from .split import carve_validation
 from .tensor_loader import TensorLoader
 from .transforms import eval_transform, train_transform
 
-TENSOR_PATH_MAX_SIDE = 64  # "auto" decodes datasets of images up to this size into the tensor cache
+TENSOR_PATH_MAX_SIDE = 64  # "auto" decodes datasets of images up to this size into the tensor cache; larger
+# ones are natural images: random-resized crop for training, resize + centre crop for evaluation
 LOADERS = ("auto", "tensor", "folder")
 
 
@@ -58,9 +59,12 @@ def _choose_loader(kind: str, index: FolderIndex, image_size: int | None) -> str
         raise ConfigError(f"loader must be one of {', '.join(LOADERS)}, got {kind!r}")
     if kind != "auto":
         return kind
-    if image_size is not None:
-        return "tensor" if image_size <= TENSOR_PATH_MAX_SIDE else "folder"
-    return "tensor" if max(header_size(index.samples[0][0])) <= TENSOR_PATH_MAX_SIDE else "folder"
+    return "folder" if _natural_images(index, image_size) else "tensor"
+
+
+def _natural_images(index: FolderIndex, image_size: int | None) -> bool:
+    side = image_size if image_size is not None else max(header_size(index.samples[0][0]))
+    return side > TENSOR_PATH_MAX_SIDE
 
 
 def _holds_class_folders(root: Path) -> bool:
@@ -121,13 +125,23 @@ def build_data(cfg, data_cfg: dict, *, rank: int = 0, world_size: int = 1, devic
     bundle = DataBundle(name=name, root=root, classes=first.classes, test_split=test_split, loader=kind,
                         counts={k: len(v) for k, v in indexes.items()}, data_cfg=data_cfg)
     common = dict(seed=cfg.seed, rank=rank, world_size=world_size, device=device)
+    natural = _natural_images(first, cfg.image_size)
+    if kind == "tensor" and natural and cfg.randaugment:
+        raise ConfigError("randaugment runs on PIL images: use loader: folder with it")
     for split, index in indexes.items():
         training = split == "train"
-        if kind == "tensor":
+        # natural images: the tensor path serves training only; evaluation keeps the folder path's resize +
+        # centre crop (crop_pct), so a figure does not depend on the loader that trained the weights
+        if kind == "tensor" and (training or not natural):
             images, labels = load_or_build(index, size=cfg.image_size)
-            if split == "train":
-                data_cfg["input_size"] = (3, *images.shape[-2:])
-            aug = BatchAugment(data_cfg["mean"], data_cfg["std"], cfg.crop_padding, cfg.hflip, cfg.cutout)
+            if natural:
+                aug = BatchAugment(data_cfg["mean"], data_cfg["std"], hflip=cfg.hflip, cutout_size=cfg.cutout,
+                                   resized_crop=(data_cfg["input_size"][-1], cfg.crop_scale),
+                                   interpolation=data_cfg.get("interpolation", "bicubic"))
+            else:
+                if split == "train":
+                    data_cfg["input_size"] = (3, *images.shape[-2:])
+                aug = BatchAugment(data_cfg["mean"], data_cfg["std"], cfg.crop_padding, cfg.hflip, cfg.cutout)
             loader = TensorLoader(images, labels, cfg.batch_size, shuffle=training, drop_last=training,
                                   augment=aug if training else None,
                                   transform=Normalize(data_cfg["mean"], data_cfg["std"]), **common)
