@@ -151,13 +151,15 @@ def test_a_large_state_is_cut_into_checked_pieces_under_the_part_size(tmp_path, 
                       optimizer={"state": {0: {"momentum_buffer": torch.full((50_000,), 0.5)}}})
     whole = tmp_path / "whole"
     write_resume_state(whole, checkpoint, tmp_path / "no-metrics.jsonl")
-    monkeypatch.setattr(resume_state, "PART_BYTES", 256 * 1024)
+    assert len(list(whole.glob("state-*.safetensors"))) == 1
     cut = tmp_path / "cut"
+    shutil.copytree(whole, cut)
+    monkeypatch.setattr(resume_state, "PART_BYTES", 256 * 1024)
     write_resume_state(cut, checkpoint, tmp_path / "no-metrics.jsonl")
     pieces = sorted(cut.glob("state-*.safetensors.*"))
-    # 600 kB of tensors: three pieces, none over the part size, and no whole file beside them
+    # 600 kB of tensors: three pieces, none over the part size, and the whole file written before is gone
     assert len(pieces) == 3 and max(p.stat().st_size for p in pieces) == 256 * 1024
-    assert not list(cut.glob("state-*.safetensors")) and len(list(whole.glob("state-*.safetensors"))) == 1
+    assert not list(cut.glob("state-*.safetensors"))
     restored, _ = load_resume_state(cut)
     assert restored["epoch"] == 4 and torch.equal(restored["model"]["w"], checkpoint["model"]["w"])
     assert torch.equal(restored["optimizer"]["state"][0]["momentum_buffer"], torch.full((50_000,), 0.5))

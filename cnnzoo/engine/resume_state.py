@@ -99,7 +99,7 @@ def write_resume_state(folder: str | Path, checkpoint: dict, metrics_path: Path)
     manifest["manifest_sha256"] = _manifest_hash(manifest)
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     fsync_dir(folder)
-    keep = {state_name, metrics_name, *(name for name, _ in parts)}
+    keep = {metrics_name, *([name for name, _ in parts] or [state_name])}
     for old in [*folder.glob("state-*.safetensors*"), *folder.glob("metrics*.jsonl"), folder / ".state.safetensors"]:
         if old.name not in keep:
             old.unlink(missing_ok=True)
