@@ -11,8 +11,7 @@ from cnnzoo.cli import main as cli_main
 from cnnzoo.engine import train
 from cnnzoo.engine import trainer as trainer_mod
 from cnnzoo.engine.checkpoint import load_checkpoint, save_checkpoint
-from cnnzoo.engine import resume_state
-from cnnzoo.engine.resume_state import MANIFEST, load_resume_state, remove_resume_state, write_resume_state
+from cnnzoo.engine.resume_state import MANIFEST, load_resume_state, remove_resume_state
 from cnnzoo.errors import ConfigError, TrainingError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,34 +141,3 @@ def test_resume_folder_is_not_shipped_in_the_wheel():
     find = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     shipped = find_packages(str(REPO), include=find["include"])
     assert "cnnzoo" in shipped and not [p for p in shipped if not p.startswith("cnnzoo")]
-
-
-def test_a_large_state_is_cut_into_checked_pieces_under_the_part_size(tmp_path, monkeypatch):
-    import torch
-
-    checkpoint = dict(epoch=4, config={"model": "resnet20"}, model={"w": torch.arange(100_000, dtype=torch.float32)},
-                      optimizer={"state": {0: {"momentum_buffer": torch.full((50_000,), 0.5)}}})
-    whole = tmp_path / "whole"
-    write_resume_state(whole, checkpoint, tmp_path / "no-metrics.jsonl")
-    assert len(list(whole.glob("state-*.safetensors"))) == 1
-    cut = tmp_path / "cut"
-    shutil.copytree(whole, cut)
-    monkeypatch.setattr(resume_state, "PART_BYTES", 256 * 1024)
-    write_resume_state(cut, checkpoint, tmp_path / "no-metrics.jsonl")
-    pieces = sorted(cut.glob("state-*.safetensors.*"))
-    # 600 kB of tensors: three pieces, none over the part size, and the whole file written before is gone
-    assert len(pieces) == 3 and max(p.stat().st_size for p in pieces) == 256 * 1024
-    assert not list(cut.glob("state-*.safetensors"))
-    restored, _ = load_resume_state(cut)
-    assert restored["epoch"] == 4 and torch.equal(restored["model"]["w"], checkpoint["model"]["w"])
-    assert torch.equal(restored["optimizer"]["state"][0]["momentum_buffer"], torch.full((50_000,), 0.5))
-    # written again with one piece fewer needed: the old pieces go, replaced rather than accumulated
-    checkpoint["model"]["w"] = checkpoint["model"]["w"][:30_000]
-    write_resume_state(cut, checkpoint, tmp_path / "no-metrics.jsonl")
-    assert len(list(cut.glob("state-*.safetensors.*"))) == 2
-    first = sorted(cut.glob("state-*.safetensors.*"))[0]
-    data = bytearray(first.read_bytes())
-    data[100] ^= 0x01
-    first.write_bytes(bytes(data))
-    with pytest.raises(TrainingError, match="does not match its manifest"):
-        load_resume_state(cut)

@@ -5,8 +5,6 @@ writes, after every epoch, a *resume state* folder meant to be committed (by def
 repository root, which the wheel does not ship):
 
 - ``state-<sha12>.safetensors``: every tensor of the checkpoint (model, optimiser, EMA, RNG), exact fp32 bytes;
-  a state larger than ``PART_BYTES`` is cut into ``state-<sha12>.safetensors.00``, ``.01``, ... (a ResNet-18's
-  model, momentum and EMA make 135 MB, and Git hosts refuse files over 100 MB);
 - ``metrics-<sha12>.jsonl``: the run's log so far (curves and elapsed time continue where they stopped);
 - ``manifest.json``: the checkpoint's non-tensor parts (epoch, config and its hash, scheduler, python RNG), the
   names and sha256 of the two files above, and its own sha256 over the rest of the manifest.
@@ -35,7 +33,6 @@ from .run_folder import remove_temporaries
 MANIFEST = "manifest.json"
 METRICS = "metrics.jsonl"  # the log's name in states written before it was named by its hash
 FORMAT = "cnnzoo-resume-state/1"
-PART_BYTES = 45 * 2 ** 20  # under GitHub's 50 MB warning and far under its 100 MB limit per file
 
 
 def _pack(obj, path: str, tensors: dict[str, torch.Tensor]):
@@ -86,7 +83,7 @@ def write_resume_state(folder: str | Path, checkpoint: dict, metrics_path: Path)
     skeleton = _pack(checkpoint, "ckpt", tensors)
     state_bytes = save(tensors)
     state_name, digest = _hashed_name(state_bytes, "state", ".safetensors")
-    parts = _write_parts(folder, state_name, state_bytes)
+    write_bytes_atomic(folder / state_name, state_bytes)
     metrics = metrics_path.read_bytes() if metrics_path.exists() else b""
     metrics_name, metrics_digest = _hashed_name(metrics, "metrics", ".jsonl")
     write_bytes_atomic(folder / metrics_name, metrics)
@@ -94,45 +91,13 @@ def write_resume_state(folder: str | Path, checkpoint: dict, metrics_path: Path)
     manifest = dict(format=FORMAT, epoch=int(checkpoint["epoch"]), state=state_name, state_sha256=digest,
                     state_bytes=len(state_bytes), metrics=metrics_name, metrics_sha256=metrics_digest,
                     config=config, config_sha256=config_sha256(config), skeleton=skeleton)
-    if parts:
-        manifest["state_parts"] = parts
     manifest["manifest_sha256"] = _manifest_hash(manifest)
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     fsync_dir(folder)
-    keep = {metrics_name, *([name for name, _ in parts] or [state_name])}
-    for old in [*folder.glob("state-*.safetensors*"), *folder.glob("metrics*.jsonl"), folder / ".state.safetensors"]:
-        if old.name not in keep:
+    for old in [*folder.glob("state-*.safetensors"), *folder.glob("metrics*.jsonl"), folder / ".state.safetensors"]:
+        if old.name not in (state_name, metrics_name):
             old.unlink(missing_ok=True)
     return folder / MANIFEST
-
-
-def _write_parts(folder: Path, state_name: str, data: bytes) -> list[list[str]]:
-    """Write ``data`` as one file, or in ``PART_BYTES`` pieces when larger; the ``[name, sha256]`` of each piece
-    (empty for one file)."""
-    if len(data) <= PART_BYTES:
-        write_bytes_atomic(folder / state_name, data)
-        return []
-    parts = []
-    for i, start in enumerate(range(0, len(data), PART_BYTES)):
-        piece = data[start:start + PART_BYTES]
-        name = f"{state_name}.{i:02d}"
-        write_bytes_atomic(folder / name, piece)
-        parts.append([name, hashlib.sha256(piece).hexdigest()])
-    return parts
-
-
-def _read_state(folder: Path, manifest: dict) -> bytes | None:
-    """The state's bytes from its one file or its pieces; None when a file is missing or a piece altered."""
-    pieces = []
-    for name, digest in manifest.get("state_parts") or [[manifest["state"], None]]:
-        path = folder / name
-        if not path.is_file():
-            return None
-        data = path.read_bytes()  # read once: checked, then parsed
-        if digest is not None and hashlib.sha256(data).hexdigest() != digest:
-            return None
-        pieces.append(data)
-    return b"".join(pieces)
 
 
 def read_manifest(folder: str | Path) -> dict:
@@ -155,8 +120,8 @@ def load_resume_state(folder: str | Path) -> tuple[dict, str]:
     """``(checkpoint dict, metrics.jsonl text)`` after checking every file against the manifest."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    metrics_path = folder / manifest.get("metrics", METRICS)
-    state = _read_state(folder, manifest)
+    state_path, metrics_path = folder / manifest["state"], folder / manifest.get("metrics", METRICS)
+    state = state_path.read_bytes() if state_path.is_file() else None  # read once: checked, then parsed
     metrics = metrics_path.read_bytes() if metrics_path.is_file() else None
     if state is None or hashlib.sha256(state).hexdigest() != manifest["state_sha256"] or metrics is None \
             or hashlib.sha256(metrics).hexdigest() != manifest["metrics_sha256"]:
