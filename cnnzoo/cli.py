@@ -28,8 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 DEV_COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("register", "publish a finished training run into weights/ and the index"),
     "publish": ("publish", "write (and upload) a Hugging Face Hub folder for a weight"),
+    "store-as": ("store_as", "re-store a published weight as float16, measured again, to fit the weights budget"),
 }
-DEV_HELP = "maintainer commands: register a training run as a weight, publish a weight to the Hugging Face Hub"
+DEV_HELP = ("maintainer commands: register a training run as a weight, publish a weight to the Hugging Face Hub, "
+            "re-store a published weight as float16")
 USAGE_ERROR, RUN_ERROR = 2, 1
 
 
