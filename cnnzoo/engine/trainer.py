@@ -107,7 +107,12 @@ def train(cfg: TrainConfig | dict | str | Path | None = None, *, resume: bool = 
         cfg.to_dict() if isinstance(cfg, TrainConfig) else cfg, **overrides)
     info = init_distributed(cfg.device)
     try:
-        return _train(cfg, info, resume, model, param_groups, tuple(callbacks), allow_config_change)
+        result = _train(cfg, info, resume, model, param_groups, tuple(callbacks), allow_config_change)
+        # Tear down together: a gloo process whose peer already closed the group can abort at exit (SIGABRT,
+        # "terminate called without an active exception", seen once in a CI run). Not on the error path, where
+        # the other process may never arrive.
+        barrier(info)
+        return result
     finally:
         cleanup(info)
 
