@@ -86,7 +86,7 @@ def test_a_damaged_file_is_not_converted(hub):
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(WeightIntegrityError, match="does not match the sha256"):
+    with pytest.raises(WeightIntegrityError, match="damaged or not the published file: sha256 mismatch"):
         store_published_as(NAME, "float16", weights_dir=weights, data="sample",
                            evaluate_weight=lambda *a: pytest.fail("must not evaluate"))
     assert load_index()[NAME] == before

@@ -85,16 +85,10 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
     metadata["tag"] = tag
     file_name = f"{name}.safetensors"
     target = weights_dir / file_name
-    staged = weights_dir / f".staged-{file_name}"  # hidden: never mistaken for a published file
-    try:
-        state = stored_as(load_tensors(run_dir / "model.safetensors"), storage_dtype, run_dir / "model.safetensors")
-        digest = save_weights(state, staged, metadata)
-        result = evaluate_weight(arch, staged, data or config["data"], eval_split, digest)
-        _check_better(name, result, index_path, replace_worse)
-        sample = evaluate_weight(arch, staged, SAMPLE_DATA, None, digest) if dataset == SAMPLE_CLASSES else None
-        staged.replace(target)
-    finally:
-        staged.unlink(missing_ok=True)
+    state = stored_as(load_tensors(run_dir / "model.safetensors"), storage_dtype, run_dir / "model.safetensors")
+    digest, result, sample = publish_measured(
+        state, metadata, target, evaluate_weight, arch, data or config["data"], eval_split,
+        accept=lambda r: _check_better(name, r, index_path, replace_worse), sample=dataset == SAMPLE_CLASSES)
     spec_input = [int(v) for v in metadata["input_size"]]
     meta_model = build_on_meta(arch, num_classes=int(metadata["num_classes"]))
     counts = summary.get("counts", {})
@@ -137,6 +131,24 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
             shutil.copyfile(run_dir / item, docs_run / item)
     _drop_resume_state(config.get("resume_state"))
     return entry
+
+
+def publish_measured(state: dict, metadata: dict, target: Path, evaluate_weight: EvaluateWeight, arch: str,
+                     data: str, split: str, accept: Callable[[dict], None], sample: bool) -> tuple:
+    """Write ``state`` as ``target`` only once it is measured: saved under a hidden staged name, evaluated on
+    ``data``/``split`` (and the shipped sample when ``sample``), passed to ``accept`` (which raises to refuse),
+    then moved into place. A refused or killed publication leaves ``target`` as it was.
+    Returns (sha256, result, sample result or None)."""
+    staged = target.with_name(f".staged-{target.name}")  # hidden: never mistaken for a published file
+    try:
+        digest = save_weights(state, staged, metadata)
+        result = evaluate_weight(arch, staged, data, split, digest)
+        accept(result)
+        sample_result = evaluate_weight(arch, staged, SAMPLE_DATA, None, digest) if sample else None
+        staged.replace(target)
+    finally:
+        staged.unlink(missing_ok=True)
+    return digest, result, sample_result
 
 
 def stored_as(state: dict, dtype: str, source) -> dict:

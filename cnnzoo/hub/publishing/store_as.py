@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
-from ...errors import InvalidArgumentError, WeightIntegrityError
-from ..files.io import load_tensors, read_metadata, save_weights, sha256_file
+from ...errors import InvalidArgumentError
+from ..files.io import read_metadata, read_verified, tensors_from_bytes
 from ..index.remote import remote_home
 from ..index.schema import STORAGE_DTYPES
 from ..index.store import get_entry, upsert_entry
-from .register_run import DATASET_NOTES, SAMPLE_CLASSES, SAMPLE_DATA, EvaluateWeight, stored_as
+from .register_run import DATASET_NOTES, SAMPLE_CLASSES, EvaluateWeight, publish_measured, stored_as
 
 MAX_DROP = 0.2  # top-1 points the smaller storage may cost before it is refused
 
@@ -33,29 +33,23 @@ def store_published_as(name: str, storage_dtype: str, *, weights_dir: str | Path
         raise InvalidArgumentError(f"{name} is not in the index")
     if entry.get("storage_dtype", "float32") == storage_dtype:
         raise InvalidArgumentError(f"{name} is already stored as {storage_dtype}")
-    weights_dir = Path(weights_dir)
-    source = weights_dir / entry["file"]
-    if sha256_file(source) != entry["sha256"]:
-        raise WeightIntegrityError(f"{source} does not match the sha256 its index entry records; not converted")
+    source = Path(weights_dir) / entry["file"]
+    raw, _ = read_verified(source, entry["sha256"], "published weight")  # what is checked is what is converted
     dataset = _dataset_key(entry)
-    split = entry["metrics"]["split"]
-    staged = weights_dir / f".staged-{entry['file']}"  # hidden: never mistaken for a published file
-    try:
-        state = stored_as(load_tensors(source), storage_dtype, source)
-        digest = save_weights(state, staged, read_metadata(source))
-        result = evaluate_weight(entry["architecture"], staged, data or dataset, split, digest)
-        drop = entry["metrics"]["top1"] - round(result["top1"], 2)
+    before, split = entry["metrics"], entry["metrics"]["split"]
+
+    def accept(result: dict) -> None:
+        drop = before["top1"] - round(result["top1"], 2)
         if drop > max_drop:
             raise InvalidArgumentError(
                 f"{name} as {storage_dtype} measures {result['top1']:.2f}% top-1 on {split} against "
-                f"{entry['metrics']['top1']:.2f}% published, {drop:.2f} points lower (at most {max_drop} allowed); "
+                f"{before['top1']:.2f}% published, {drop:.2f} points lower (at most {max_drop} allowed); "
                 f"the published weight is kept")
-        sample = (evaluate_weight(entry["architecture"], staged, SAMPLE_DATA, None, digest)
-                  if "sample_metrics" in entry and dataset == SAMPLE_CLASSES else None)
-        staged.replace(source)
-    finally:
-        staged.unlink(missing_ok=True)
-    before = entry["metrics"]
+
+    state = stored_as(tensors_from_bytes(raw, source), storage_dtype, source)
+    digest, result, sample = publish_measured(
+        state, read_metadata(source), source, evaluate_weight, entry["architecture"], data or dataset, split,
+        accept=accept, sample="sample_metrics" in entry and dataset == SAMPLE_CLASSES)
     updated = dict(entry, sha256=digest, size=source.stat().st_size, storage_dtype=storage_dtype,
                    **remote_home(name, digest))
     updated["metrics"] = dict(before, top1=round(result["top1"], 2), top5=round(result["top5"], 2), n=result["n"])
