@@ -243,3 +243,19 @@ def test_jobs_train_the_grid_in_parallel_processes_and_report(tmp_path, monkeypa
     record = json.loads((out / "experiment.json").read_text())
     assert record["name"] == "tiny"
     assert (out / "summary.csv").read_text().count("\n") == len(IDS) + 1
+
+
+def test_committed_full_study_is_the_shipped_grid_and_carries_no_weights():
+    # the activation study is carried on run by run from this committed folder: if the shipped recipe drifted
+    # from it, the next session's `cnnzoo experiment activations_cifar10_full` would refuse to continue
+    from cnnzoo.experiment.spec import load_spec
+
+    root = Path(__file__).resolve().parents[1]
+    folder = root / "docs/experiments/results/activations_cifar10_full"
+    record = json.loads((folder / "experiment.json").read_text())
+    spec = load_spec("activations_cifar10_full")
+    assert record["fingerprint"] == spec.fingerprint()
+    finished = sorted(p.parent.name for p in folder.glob("runs/*/summary.json"))
+    assert len(finished) >= 2 and set(finished) <= {c.cell_id for c in spec.cells}
+    tracked = subprocess.run(["git", "ls-files", str(folder)], cwd=root, capture_output=True, text=True).stdout
+    assert tracked and not re.search(r"\.(safetensors|pt)$|/resume/", tracked, re.M)
