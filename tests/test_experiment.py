@@ -16,6 +16,7 @@ from cnnzoo.cli import main
 from cnnzoo.experiment import ResultsFolderError, parse_spec, run_experiment, write_report
 from cnnzoo.experiment.report import KEPT_MARKER
 from cnnzoo.experiment.runner import ordered_cells, parse_shard
+from cnnzoo.experiment.spec import load_spec
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # 2 activations x 2 seeds x 1 epoch: 100 training + 40 validation + 200 test real images per run
@@ -248,8 +249,6 @@ def test_jobs_train_the_grid_in_parallel_processes_and_report(tmp_path, monkeypa
 def test_committed_full_study_is_the_shipped_grid_and_carries_no_weights():
     # the activation study is carried on run by run from this committed folder: if the shipped recipe drifted
     # from it, the next session's `cnnzoo experiment activations_cifar10_full` would refuse to continue
-    from cnnzoo.experiment.spec import load_spec
-
     root = Path(__file__).resolve().parents[1]
     folder = root / "docs/experiments/results/activations_cifar10_full"
     record = json.loads((folder / "experiment.json").read_text())
