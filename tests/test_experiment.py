@@ -258,3 +258,8 @@ def test_committed_full_study_is_the_shipped_grid_and_carries_no_weights():
     assert len(finished) >= 2 and set(finished) <= {c.cell_id for c in spec.cells}
     tracked = subprocess.run(["git", "ls-files", str(folder)], cwd=root, capture_output=True, text=True).stdout
     assert tracked and not re.search(r"\.(safetensors|pt)$|/resume/", tracked, re.M)
+    tracked_runs = set(re.findall(r"/runs/([^/]+)/", tracked))
+    assert tracked_runs == set(finished)  # no unfinished run's config or partial log is committed
+    # `git add` of the folder (the page's command) must leave an unfinished run's multi-MB resume state out
+    resume_file = folder / "runs" / finished[0] / "resume" / "state-0.safetensors"
+    assert subprocess.run(["git", "check-ignore", "-q", str(resume_file)], cwd=root).returncode == 0
