@@ -263,3 +263,29 @@ def test_committed_full_study_is_the_shipped_grid_and_carries_no_weights():
     # `git add` of the folder (the page's command) must leave an unfinished run's multi-MB resume state out
     resume_file = folder / "runs" / finished[0] / "resume" / "state-0.safetensors"
     assert subprocess.run(["git", "check-ignore", "-q", str(resume_file)], cwd=root).returncode == 0
+
+
+def _finished_row(activation, seed, cpu, epoch_s, test_top1):
+    hardware = dict(cpu=cpu, cores=2, torch="2.14.1", torch_threads=1)
+    return dict(model="resnet20", optimizer="sgd", lr=0.05, activation=activation, seed=seed, status="finished",
+                curve=[(1, test_top1)], final_val_top1=test_top1, best_val_top1=test_top1, test_top1=test_top1,
+                epoch_s=epoch_s, wall_time_s=epoch_s, params=1, summary=dict(hardware=hardware))
+
+
+def test_time_against_relu_is_only_compared_on_one_cpu():
+    # a study carried over sessions lands on different machines: a TAct run on a CPU twice as fast as ReLU's
+    # would read as "0.50x ReLU's time" if seconds from two CPUs were divided
+    from cnnzoo.experiment.report import _hardware_and_time, table
+    from cnnzoo.experiment.results import aggregate
+
+    rows = [_finished_row("relu", 0, "Xeon", 100.0, 80.0), _finished_row("swish", 0, "Xeon", 110.0, 81.0),
+            _finished_row("tact", 0, "EPYC", 50.0, 82.0)]
+    by_act = {e["activation"]: e for e in aggregate(rows)}
+    assert by_act["swish"]["epoch_s_vs_relu"] == pytest.approx(1.10)
+    assert by_act["tact"]["epoch_s_vs_relu"] is None and by_act["tact"]["cpus_differ"]
+    assert "| tact | 1/1 |" in table(list(by_act.values()))
+    assert "- (CPUs differ) |" in table([by_act["tact"]]) and "1.10x" in table([by_act["swish"]])
+    hardware, total_s = _hardware_and_time(rows)
+    assert hardware.startswith("Xeon, 2 cores, torch 2.14.1, 1 thread(s) per run (2 runs); EPYC, 2 cores")
+    assert "(1 run)" in hardware and total_s == 260.0
+    assert _hardware_and_time(rows[:2])[0] == "Xeon, 2 cores, torch 2.14.1, 1 thread(s) per run"

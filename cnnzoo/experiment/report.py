@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections import Counter
 from pathlib import Path
 
 from ..engine.io import atomic_write_text
@@ -41,7 +42,8 @@ def table(entries: list[dict]) -> str:
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for e in (e for e in entries if (e["model"], e["optimizer"], e["lr"]) == key):
             runs = f"{e['n']}/{e['planned']}" + (f" ({e['failed']} failed)" if e["failed"] else "")
-            ratio = f"{e['epoch_s_vs_relu']:.2f}x" if e["epoch_s_vs_relu"] else "-"
+            ratio = (f"{e['epoch_s_vs_relu']:.2f}x" if e["epoch_s_vs_relu"] else
+                     "- (CPUs differ)" if e["cpus_differ"] else "-")
             params = f"{e['params']:,}" if e["params"] else "-"
             lines.append(f"| {e['activation']} | {runs} | {_pm(e['final_val_top1'], e['final_val_top1_std'])} | "
                          f"{_pm(e['best_val_top1'], e['best_val_top1_std'])} | "
@@ -84,9 +86,15 @@ def _run_records(spec: ExperimentSpec, out: Path) -> list[tuple]:
 
 
 def _hardware_and_time(rows: list[dict]) -> tuple[str, float]:
-    hw = next((r["summary"].get("hardware") for r in rows if r["summary"].get("hardware")), None)
-    text = (f"{hw['cpu']}, {hw['cores']} cores, torch {hw['torch']}, {hw['torch_threads']} thread(s) per run"
-            if hw else "-")
+    """Each machine the runs trained on, with how many runs each when there are several (a study carried over
+    sessions lands on different CPUs), and the summed wall time."""
+    machines = Counter(f"{hw['cpu']}, {hw['cores']} cores, torch {hw['torch']}, {hw['torch_threads']} thread(s) per run"
+                       for hw in (r["summary"].get("hardware") for r in rows) if hw)
+    if len(machines) > 1:
+        text = "; ".join(f"{m} ({n} run{'s' if n > 1 else ''})" for m, n in machines.items())
+        text += " (train s/epoch is compared with ReLU's only between runs on one CPU)"
+    else:
+        text = next(iter(machines), "-")
     return text, sum(r.get("wall_time_s") or 0.0 for r in rows)
 
 
