@@ -14,7 +14,8 @@ from cnnzoo.engine import train
 from cnnzoo.errors import ConfigError, UnknownActivationError, UnknownModelError
 from cnnzoo.cli import main
 from cnnzoo.experiment import ResultsFolderError, parse_spec, run_experiment, write_report
-from cnnzoo.experiment.report import KEPT_MARKER
+from cnnzoo.experiment.report import KEPT_MARKER, _hardware_and_time, table
+from cnnzoo.experiment.results import aggregate
 from cnnzoo.experiment.runner import ordered_cells, parse_shard
 from cnnzoo.experiment.spec import load_spec
 
@@ -275,9 +276,6 @@ def _finished_row(activation, seed, cpu, epoch_s, test_top1):
 def test_time_against_relu_is_only_compared_on_one_cpu():
     # a study carried over sessions lands on different machines: a TAct run on a CPU twice as fast as ReLU's
     # would read as "0.50x ReLU's time" if seconds from two CPUs were divided
-    from cnnzoo.experiment.report import _hardware_and_time, table
-    from cnnzoo.experiment.results import aggregate
-
     rows = [_finished_row("relu", 0, "Xeon", 100.0, 80.0), _finished_row("swish", 0, "Xeon", 110.0, 81.0),
             _finished_row("tact", 0, "EPYC", 50.0, 82.0)]
     by_act = {e["activation"]: e for e in aggregate(rows)}

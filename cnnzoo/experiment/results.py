@@ -98,19 +98,14 @@ def aggregate(rows: list[dict]) -> list[dict]:
             vals = [r[key] for r in done if r.get(key) is not None]
             entry[key], entry[f"{key}_std"] = mean_std(vals)
         entry["curves"] = [r["curve"] for r in done if r["curve"]]
-        entry["cpus"] = sorted({run_cpu(r) for r in done} - {None})
+        entry["cpus"] = {(r["summary"].get("hardware") or {}).get("cpu") for r in done} - {None}
         out.append(entry)
     for entry in out:  # cost against ReLU in the same (model, optimizer, lr) block
         relu = next((e for e in out if e["activation"] == "relu" and
                      (e["model"], e["optimizer"], e["lr"]) == (entry["model"], entry["optimizer"], entry["lr"])), None)
         comparable = bool(relu and relu["n"] and entry["n"])
         # a study carried over many machines: seconds from two different CPUs say nothing about the activation
-        entry["cpus_differ"] = comparable and not (len(entry["cpus"]) <= 1 and entry["cpus"] == relu["cpus"])
-        entry["epoch_s_vs_relu"] = entry["epoch_s"] / relu["epoch_s"] if comparable and not entry["cpus_differ"] \
-            else None
+        entry["cpus_differ"] = comparable and len(entry["cpus"] | relu["cpus"]) > 1
+        same_machine = comparable and not entry["cpus_differ"]
+        entry["epoch_s_vs_relu"] = entry["epoch_s"] / relu["epoch_s"] if same_machine else None
     return out
-
-
-def run_cpu(row: dict) -> str | None:
-    """The CPU a finished run trained on, as its summary.json records it."""
-    return (row["summary"].get("hardware") or {}).get("cpu")
