@@ -2,18 +2,21 @@
 
 They differ only where they must: batch-norm statistics are per process (25 images instead of 50), so the
 weights drift apart slightly. Stated tolerance, for 1 epoch of 4 steps on the shipped sample: mean train
-loss within 0.005, and the largest relative weight difference of a conv / linear tensor below 3% (measured:
-1e-4 and 1.4%).
+loss within 0.005, and the largest relative weight difference of a conv / linear tensor below 8% (measured:
+0.0023 and 5.4%).
 """
 import json
 import os
 import socket
+import subprocess
+import sys
 
 import pytest
 import torch.multiprocessing as mp
 from safetensors.torch import load_file
 
 from cnnzoo.engine import train
+from cnnzoo.engine.distributed import exit_without_teardown
 
 CFG = dict(model="resnet20", data="sample", epochs=1, batch_size=50, precision="fp32", log_every=1, lr=0.05,
            threads=1)
@@ -32,6 +35,7 @@ def _worker(rank: int, world: int, port: int, out: str, cache: str) -> None:
     if rank == 1:  # every process gets the all-reduced figures
         with open(os.path.join(out, "rank1_summary.json"), "w") as f:
             json.dump(summary, f)
+    exit_without_teardown(0)  # as `cnnzoo train` under torchrun does
 
 
 @pytest.mark.slow
@@ -54,3 +58,12 @@ def test_two_gloo_processes_match_one_process(tmp_path, monkeypatch):
     # apart a little: 0.054 measured with ResNet-20's active residual branches (0.014 when the branches started
     # at zero, the old zero-init default).
     assert rel < 0.08
+
+
+@pytest.mark.parametrize("world, code, teardown", [("2", 3, ""), ("1", 0, "teardown ran")])
+def test_a_process_in_a_group_exits_without_teardown(world, code, teardown):
+    script = ("import atexit; from cnnzoo.engine.distributed import exit_without_teardown; "
+              "atexit.register(lambda: print('teardown ran')); print('work done'); exit_without_teardown(3)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "WORLD_SIZE": world})
+    assert (done.returncode, done.stdout.split("\n")[:2]) == (code, ["work done", teardown])
