@@ -1,6 +1,8 @@
-"""What the repository may hold: no tracked file over 2 MB outside weights/ (a resume state of a large network or
-a dataset is refused by the repository's check, and would stay in git's history once committed). The weights'
-own budget is checked in test_published_weights.py."""
+"""What the repository may hold: no tracked file over 2 MB outside weights/ and resume/ (a dataset or a run folder
+is refused by the repository's check, and would stay in git's history once committed). resume/ carries the
+resume state of a run that outlives its session: one state file of up to 16 MB each (three fp32 copies of a
+network of up to about 1.3M parameters) and 32 MB in all. The weights' own budget is checked in
+test_published_weights.py."""
 from __future__ import annotations
 
 import subprocess
@@ -10,19 +12,32 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_FILE_BYTES = 2 * 10**6
+MAX_RESUME_FILE_BYTES = 16 * 10**6
+MAX_RESUME_BYTES = 32 * 10**6
 
 
 def _tracked_files() -> list[Path]:
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout (an sdist or wheel): nothing is tracked")
     listing = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
-    return [REPO / name for name in listing.decode().split("\0") if name]
+    return [p for p in (REPO / name for name in listing.decode().split("\0") if name) if p.is_file()]
 
 
-def test_no_tracked_file_over_2mb_outside_weights():
+def _top_folder(path: Path) -> str:
+    return path.relative_to(REPO).parts[0]
+
+
+def test_no_tracked_file_over_2mb_outside_weights_and_resume():
     tracked = _tracked_files()
     too_big = [f"{p.relative_to(REPO)} ({p.stat().st_size / 1e6:.1f} MB)" for p in tracked
-               if p.is_file() and p.relative_to(REPO).parts[0] != "weights" and p.stat().st_size > MAX_FILE_BYTES]
+               if _top_folder(p) not in ("weights", "resume") and p.stat().st_size > MAX_FILE_BYTES]
     assert too_big == []
     assert len(tracked) > 100  # the listing is the repository's, not an empty one
 
+
+def test_resume_states_fit_their_budget():
+    states = [p for p in _tracked_files() if _top_folder(p) == "resume"]
+    too_big = [f"{p.relative_to(REPO)} ({p.stat().st_size / 1e6:.1f} MB)" for p in states
+               if p.stat().st_size > MAX_RESUME_FILE_BYTES]
+    assert too_big == []
+    assert sum(p.stat().st_size for p in states) <= MAX_RESUME_BYTES
