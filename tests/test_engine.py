@@ -58,7 +58,7 @@ def test_recipe_base_is_loaded_first_and_overridden(tmp_path):
     dpn = build_config(find_recipe("cifar10_dpn29")).to_dict()
     resnet = build_config(find_recipe("cifar10_resnet20")).to_dict()
     assert {k for k in dpn if dpn[k] != resnet[k]} == {"model", "epochs", "compile"}
-    assert (dpn["model"], dpn["epochs"], dpn["lr"], dpn["weight_decay"]) == ("dpn29", 10, 0.1, 5e-4)
+    assert (dpn["model"], dpn["epochs"], dpn["lr"], dpn["weight_decay"]) == ("dpn29", 40, 0.1, 5e-4)
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(f"base: {b}\nepochs: 2\n")
     b.write_text(f"base: {a}\n")
