@@ -1,5 +1,9 @@
-"""Exponential moving average of a model's weights (buffers are copied), with timm's warm-up of the decay so
-early averages are not dominated by the random initialisation."""
+"""Exponential moving average of a model's weights and batch-norm statistics (timm's ``ModelEmaV3`` default), with
+timm's warm-up of the decay so early averages are not dominated by the random initialisation.
+
+The running statistics are averaged with the weights, not copied from the model: copied, they describe the
+current weights' activations, not the averaged weights', and the EMA was evaluated with the wrong statistics
+(docs/training.md, "EMA and batch-norm statistics")."""
 from __future__ import annotations
 
 import copy
@@ -20,8 +24,8 @@ class ModelEma(nn.Module):
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        """One decay step: floating parameters and buffers move towards the model's (one fused ``_foreach``
-        call, not a kernel per tensor: ResNet-110 has ~700), BN running statistics and counters are copied."""
+        """One decay step: floating parameters and buffers (BN running statistics) move towards the model's (one
+        fused ``_foreach`` call, not a kernel per tensor: ResNet-110 has ~700); integer counters are copied."""
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (10 + self.updates))
         if self._pairs is None:
@@ -44,7 +48,7 @@ def _pair_tensors(ema: nn.Module, model: nn.Module) -> tuple[tuple[list, list], 
     ema_state, model_state = ema.state_dict(keep_vars=True), model.state_dict(keep_vars=True)
     averaged, copied = ([], []), ([], [])
     for name, ema_t in ema_state.items():
-        target = averaged if ema_t.is_floating_point() and "running_" not in name else copied
+        target = averaged if ema_t.is_floating_point() else copied
         target[0].append(ema_t.data)
         target[1].append(model_state[name].data)
     return averaged, copied
