@@ -116,10 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = int(module.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at interpreter exit
-        if os.environ.get("WORLD_SIZE", "1") != "1":  # a torchrun process ends here: gloo can abort in teardown
-            from .engine.distributed import exit_without_teardown
+        from .engine.distributed import exit_without_teardown
 
-            exit_without_teardown(code)
+        exit_without_teardown(code)  # a torchrun process ends here: gloo can abort in the interpreter's teardown
         return code
     except BrokenPipeError:
         _quiet_stdout()

@@ -24,9 +24,13 @@ class DistInfo:
         return self.rank == 0
 
 
+def _world_size_from_env() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def init_distributed(device_name: str = "auto") -> DistInfo:
     """Join the process group torchrun describes in ``WORLD_SIZE``/``RANK``/``LOCAL_RANK`` (no-op otherwise)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = _world_size_from_env()
     if world <= 1:
         return DistInfo()
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
@@ -70,5 +74,5 @@ def exit_without_teardown(code: int) -> None:
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if _world_size_from_env() > 1:
         os._exit(code)

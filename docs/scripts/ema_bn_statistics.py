@@ -30,6 +30,7 @@ from torch import nn
 from cnnzoo.data import build_data
 from cnnzoo.engine import ema as ema_module
 from cnnzoo.engine import train
+from cnnzoo.engine.checkpoint import load_checkpoint
 from cnnzoo.engine.config import build_config
 from cnnzoo.engine.evaluate import evaluate_loader
 from cnnzoo.engine.precision import resolve_precision
@@ -56,7 +57,7 @@ def recompute_bn(model: nn.Module, loader, precision, batches: int) -> nn.Module
 def check_checkpoint(ckpt_path: str, run_dir: str, batches: int, threads: int) -> None:
     torch.set_num_threads(threads)
     cfg = build_config(str(Path(run_dir) / "config.yaml"))
-    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # the project's own checkpoint
+    ckpt = load_checkpoint(Path(ckpt_path))  # verified against its recorded sha256, no code run
     precision = resolve_precision(torch.device("cpu"), cfg.precision, cfg.channels_last)
     base = create_model(cfg.model, num_classes=10)
     data = build_data(cfg, _model_data_cfg(cfg, base), splits=("train", "val"))
