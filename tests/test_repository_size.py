@@ -1,8 +1,6 @@
-"""What the repository may hold: no tracked file over 2 MB outside weights/ and resume/ (a dataset or a run folder
-is refused by the repository's check, and would stay in git's history once committed). resume/ carries the
-resume state of a run that outlives its session: one state file of up to 16 MB each (three fp32 copies of a
-network of up to about 1.3M parameters) and 32 MB in all. The weights' own budget is checked in
-test_published_weights.py."""
+"""What the repository may hold: no tracked file over 2 MB outside weights/, resume states included (a dataset,
+a run folder or a large state is refused by the repository's check, and would stay in git's history once
+committed). The weights' own budget is checked in test_published_weights.py."""
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +10,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_FILE_BYTES = 2 * 10**6
-MAX_RESUME_FILE_BYTES = 16 * 10**6
-MAX_RESUME_BYTES = 32 * 10**6
 
 
 def _tracked_files() -> list[Path]:
@@ -27,17 +23,9 @@ def _top_folder(path: Path) -> str:
     return path.relative_to(REPO).parts[0]
 
 
-def test_no_tracked_file_over_2mb_outside_weights_and_resume():
+def test_no_tracked_file_over_2mb_outside_weights():
     tracked = _tracked_files()
     too_big = [f"{p.relative_to(REPO)} ({p.stat().st_size / 1e6:.1f} MB)" for p in tracked
-               if _top_folder(p) not in ("weights", "resume") and p.stat().st_size > MAX_FILE_BYTES]
+               if _top_folder(p) != "weights" and p.stat().st_size > MAX_FILE_BYTES]
     assert too_big == []
     assert len(tracked) > 100  # the listing is the repository's, not an empty one
-
-
-def test_resume_states_fit_their_budget():
-    states = [p for p in _tracked_files() if _top_folder(p) == "resume"]
-    too_big = [f"{p.relative_to(REPO)} ({p.stat().st_size / 1e6:.1f} MB)" for p in states
-               if p.stat().st_size > MAX_RESUME_FILE_BYTES]
-    assert too_big == []
-    assert sum(p.stat().st_size for p in states) <= MAX_RESUME_BYTES
