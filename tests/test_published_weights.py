@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cnnzoo.engine import evaluate
+from cnnzoo.engine.config import build_config, resume_changes
 from cnnzoo.hub.index import load_index
 from cnnzoo.hub.index.remote import HF_ORGANIZATION, RELEASE_URL, remote_home
 from cnnzoo.hub.index.schema import entry_problems
@@ -17,6 +19,9 @@ INDEX = json.loads((REPO / "weights" / "index.json").read_text())["weights"]
 # dataset title in the index -> folder under the data root
 FOLDERS = {"CIFAR-10 (JPEG q75 copy)": "cifar10", "Imagenette (160 px squashed copy)": "imagenette160",
            "Intel Image Classification (seeded subset)": "intel_image"}
+# weights whose recipe has moved on since they were trained (each recipe's header says how); the difference is pinned
+RECIPE_MOVED_ON = {"se_resnet20.cifar10": ["epochs: 100 -> 85"],
+                   "resnext29_8x4d_w128.cifar10": ["epochs: 18 -> 50"]}
 
 
 def test_index_entries_are_valid_and_files_small():
@@ -42,3 +47,10 @@ def test_published_accuracy_reproduces(name, monkeypatch):
     result = evaluate(name, str(root), entry["metrics"]["split"], precision="fp32", device="cpu")
     assert result["n"] == entry["metrics"]["n"]
     assert abs(result["top1"] - entry["metrics"]["top1"]) <= 0.05, (result["top1"], entry["metrics"]["top1"])
+
+
+@pytest.mark.parametrize("name", sorted(INDEX))
+def test_recipe_reproduces_the_published_run(name):
+    """The recipe an entry names resolves to the config its card saved (keys of where and how fast it ran aside)."""
+    card = yaml.safe_load((REPO / "docs" / "weights" / name / "config.yaml").read_text())
+    assert resume_changes(card, build_config(INDEX[name]["recipe"])) == RECIPE_MOVED_ON.get(name, [])
