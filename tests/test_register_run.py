@@ -60,10 +60,13 @@ def test_register_tiny_run(tiny_run, empty_index, tmp_path, capsys):
     data = json.loads(index.read_text())
     names = [f"name {i}" for i in range(10)]
     data["weights"]["resnet20.sampletest"]["label_names"] = names
+    speed = {"images_per_s": 123.4, "batch": 256, "img_size": 32, "precision": "fp32", "threads": 2}
+    data["weights"]["resnet20.sampletest"]["speed"] = speed  # measured on the architecture, not on the weights
     index.write_text(json.dumps(data))
     assert main(["register", str(run), "--tag", "sampletest", "--recipe", "cnnzoo/recipes/cifar10_resnet20.yaml",
                  "--weights-dir", str(index.parent), "--docs-dir", str(tmp_path / "docs"), "--replace-worse"]) == 0
     assert load_index()["resnet20.sampletest"]["label_names"] == names
+    assert load_index()["resnet20.sampletest"]["speed"] == speed
 
 
 def test_register_float16_halves_the_file_and_publishes_the_float16_accuracy(tiny_run, empty_index, tmp_path,

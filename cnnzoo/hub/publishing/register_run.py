@@ -111,13 +111,17 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
         date=_dt.date.today().isoformat(), license=LICENSE_NOTE, comparison=comparison(arch, dataset),
         **remote_home(name, digest),
     )
-    names = metadata.get("label_names") or _kept_label_names(get_entry(name, index_path), entry["labels"])
+    previous = get_entry(name, index_path)
+    names = metadata.get("label_names") or _kept_label_names(previous, entry["labels"])
     if names:
         entry["label_names"] = [str(v) for v in names]
     if sample is not None:
         entry["sample_metrics"] = dict(top1=round(sample["top1"], 2), top5=round(sample["top5"], 2),
                                        split=sample["split"], n=sample["n"], precision="fp32",
                                        command=f"cnnzoo eval {name} --data {SAMPLE_DATA} --precision fp32")
+    speed = _kept_speed(previous, entry)
+    if speed:
+        entry["speed"] = speed
     if default:
         entry["default"] = True
     if notes:
@@ -184,6 +188,14 @@ def _kept_label_names(previous: dict | None, labels: list) -> list | None:
     classes are the same: a retrained weight must not lose them."""
     if previous and previous.get("labels") == labels:
         return previous.get("label_names")
+    return None
+
+
+def _kept_speed(previous: dict | None, entry: dict) -> dict | None:
+    """The CPU throughput measured for the weight this one replaces (``benchmarks/zoo_speed.py``): it depends on
+    the architecture and input size, not on the weights' values, so a retrained weight keeps it."""
+    if previous and all(previous.get(k) == entry[k] for k in ("architecture", "input_size")):
+        return previous.get("speed")
     return None
 
 
