@@ -86,9 +86,10 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
     file_name = f"{name}.safetensors"
     target = weights_dir / file_name
     state = stored_as(load_tensors(run_dir / "model.safetensors"), storage_dtype, run_dir / "model.safetensors")
+    previous = get_entry(name, index_path)  # the weight this run would replace, if any
     digest, result, sample = publish_measured(
         state, metadata, target, evaluate_weight, arch, data or config["data"], eval_split,
-        accept=lambda r: _check_better(name, r, index_path, replace_worse), sample=dataset == SAMPLE_CLASSES)
+        accept=lambda r: _check_better(name, r, previous, replace_worse), sample=dataset == SAMPLE_CLASSES)
     spec_input = [int(v) for v in metadata["input_size"]]
     meta_model = build_on_meta(arch, num_classes=int(metadata["num_classes"]))
     counts = summary.get("counts", {})
@@ -111,7 +112,6 @@ def register_run(run_dir: str | Path, tag: str, *, recipe: str, weights_dir: str
         date=_dt.date.today().isoformat(), license=LICENSE_NOTE, comparison=comparison(arch, dataset),
         **remote_home(name, digest),
     )
-    previous = get_entry(name, index_path)
     names = metadata.get("label_names") or _kept_label_names(previous, entry["labels"])
     if names:
         entry["label_names"] = [str(v) for v in names]
@@ -199,9 +199,9 @@ def _kept_speed(previous: dict | None, entry: dict) -> dict | None:
     return None
 
 
-def _check_better(name: str, result: dict, index_path, replace_worse: bool) -> None:
+def _check_better(name: str, result: dict, previous: dict | None, replace_worse: bool) -> None:
     """Refuse to replace a published weight with a worse one (same split; ``replace_worse`` overrides)."""
-    old = (get_entry(name, index_path) or {}).get("metrics") or {}
+    old = (previous or {}).get("metrics") or {}
     if replace_worse or old.get("split") != result["split"] or old.get("top1") is None:
         return
     if round(result["top1"], 2) <= old["top1"]:
