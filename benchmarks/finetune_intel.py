@@ -6,7 +6,9 @@ architecture from random initialisation with the same budget (epochs, image size
 with ``--set``). Data: intel_image; its ``train`` folder is split seeded into train / validation, and choices are
 made on validation top-1 (``benchmarks/finetune_intel_choices.py``); the ``test`` folder (900 images) is
 evaluated once at the end of each run and reported beside it. Writes a results JSON next to the runs and the page
-``docs/finetune_intel.md``. Finished runs are reused, a broken-off run resumes from its checkpoint.
+``docs/finetune_intel.md``. Finished runs are reused, a broken-off run resumes from its checkpoint; each finished
+run's summary is also kept in a tracked folder (``--keep``, default ``docs/experiments/results/finetune_intel/``,
+a few KB a run), so a grid longer than one session carries on from a fresh clone: commit that folder.
 
     python benchmarks/finetune_intel.py --start resnet20.cifar10@32 --start resnet10.imagenette@160 --epochs 30
     python benchmarks/finetune_intel.py --start resnet20=path/to/file.safetensors@64 --set crop_scale=0.35 ...
@@ -26,8 +28,10 @@ from pathlib import Path
 from harness import command_line, machine_lines, markdown_table, write_report
 
 import cnnzoo
+from cnnzoo.deploy.benchmark import machine_info
 from cnnzoo.finetune import finetune
-from cnnzoo.hub.files.io import save_weights, write_json_atomic
+from cnnzoo.hub.files.io import save_weights, sha256_file, write_json_atomic
+from cnnzoo.hub.index import get_entry
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "intel_image"
@@ -94,25 +98,48 @@ def parse_settings(items: list[str]) -> dict:
     return out
 
 
+def base_sha256(start: Start) -> str:
+    """The sha256 of the starting weight: the index's for a published name, the file's for a path."""
+    if "/" in start.weight:
+        return sha256_file(start.weight)
+    entry = get_entry(start.weight)
+    if entry is None:
+        raise SystemExit(f"--start {start.weight}: no such weight in the index")
+    return entry["sha256"]
+
+
 def run_one(start: Start, arm: str, data: Path, out: Path, args, scratch: bool = False, **settings) -> dict:
     """One fine-tuning (or from-scratch) run; a finished one is read back, a broken-off one resumed.
-    ``settings`` (finetune keywords and engine keys) override the arm's and ``--set``'s."""
-    done = out / "summary.json"
-    if done.is_file() and "metrics" in json.loads(done.read_text()):
-        return json.loads(done.read_text())
+    ``settings`` (finetune keywords and engine keys) override the arm's and ``--set``'s.
+
+    A finished run's summary is also kept in ``args.keep`` (a tracked folder), so that a grid longer than one
+    session carries on from a fresh clone; a kept or finished summary is reused only when the run it describes
+    (starting weight's sha256, arm, budget, keys) is the one asked for now."""
     model, pretrained = (start.weight, True) if "/" not in start.weight else (start.arch, start.weight)
     if scratch:
         model, pretrained = start.arch, False
     keywords = {"backbone_lr_mult": args.backbone_lr_mult, **ARMS[arm], **args.settings, **settings}
     strategy, epochs = keywords.pop("strategy"), keywords.pop("epochs", args.epochs)
     lr = keywords.pop("lr", args.lr.get("scratch" if scratch else arm))
+    asked = dict(arch=start.arch, base_sha256=None if scratch else base_sha256(start), strategy=strategy,
+                 epochs=epochs, img_size=start.size, lr=lr, batch_size=args.batch_size, val_size=args.val_size,
+                 seed=args.seed, subset=args.subset, **keywords)
+    asked = json.loads(json.dumps(asked, default=str))
+    kept = args.keep / f"{out.name}.json"
+    for done in (out / "summary.json", kept):
+        if done.is_file():
+            summary = json.loads(done.read_text())
+            if "metrics" in summary and summary.get("asked") == asked:
+                return summary
     t0 = time.time()
     summary = finetune(model, data, strategy, pretrained=pretrained, epochs=epochs, img_size=start.size,
                        lr=lr, batch_size=args.batch_size, out=out,
                        val_size=args.val_size, seed=args.seed, resume=(out / "checkpoint.pt").is_file(),
                        threads=args.threads, **({"subset": args.subset} if args.subset else {}), **keywords)
-    summary["total_wall_s"] = round(time.time() - t0, 1)
-    write_json_atomic(out / "summary.json", json.loads(json.dumps(summary, default=str)))
+    summary.update(total_wall_s=round(time.time() - t0, 1), asked=asked, machine=machine_info())
+    summary = json.loads(json.dumps(summary, default=str))
+    write_json_atomic(out / "summary.json", summary)
+    write_json_atomic(kept, summary)
     return summary
 
 
@@ -124,7 +151,7 @@ def row(start: Start, strategy: str, summary: dict) -> dict:
                 test_top1=test.get("top1"), test_n=test.get("n"),
                 counts=summary["counts"], wall_s=summary.get("total_wall_s", summary.get("wall_time_s")),
                 train_wall_s=summary.get("wall_time_s"), run_dir=summary.get("run_dir"),
-                base_sha256=(ft.get("base_weight") or {}).get("sha256"))
+                base_sha256=(ft.get("base_weight") or {}).get("sha256"), machine=summary.get("machine"))
 
 
 def settings_text(args) -> str:
@@ -152,11 +179,12 @@ def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -
         "(Nesterov) with cosine decay, the same for every arm and for the from-scratch baseline"
         + settings_text(args) + (f"; subset of {args.subset} images per split" if args.subset else ""),
         "- arms: " + ARM_TEXT.format(mult=args.backbone_lr_mult),
-        *machine_lines(),
+        *run_machine_lines(rows),
         "- wall time is the whole run (training, final evaluation and report)", "",
         "## Results", "",
         *markdown_table(["starting point", "arm", "input", "lr (head)", "trainable params", "val top-1 (%)",
-                         "test top-1 (%)", "test vs scratch", "wall time (s)"], result_rows(rows))]
+                         "test top-1 (%)", "test vs scratch", "wall time (s)"]
+                        + (["machine"] if len(cpus(rows)) > 1 else []), result_rows(rows))]
     lines += ["", "## Reading", ""] + reading(rows, scratch_top1(rows))
     lines += ["", "## Context (not like-for-like)", "",
               "Seed 002 reports these ImageNet-pretrained models on the full Kaggle test split (`seg_test`): "
@@ -165,8 +193,29 @@ def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -
               "intel_resnet50_head`, ... in [finetune.md](finetune.md)); it is not measured here because ImageNet "
               "weights cannot be downloaded on this machine.", "",
               *markdown_table(["model", "test top-1 (%)"], [(name, f"{acc:.2f}") for name, acc in SEED_002])]
-    lines += ["", f"Run directories (weights, cards, curves, confusion matrices): `{args.runs}`.", ""]
+    lines += ["", f"Run directories (weights, cards, curves, confusion matrices): `{args.runs}`; each finished run's "
+              f"summary is kept in `{shown(args.keep)}`.", ""]
     write_report(path, "\n".join(lines))
+
+
+def cpus(rows: list[dict]) -> list[str]:
+    """The processors the rows ran on, in row order (runs of one grid may span sessions and machines)."""
+    return list(dict.fromkeys(r["machine"]["cpu"] for r in rows if r.get("machine")))
+
+
+def run_machine_lines(rows: list[dict]) -> list[str]:
+    """The machine lines of the latest run; where the rows ran on several machines, the table names each."""
+    latest = max((r["machine"] for r in rows if r.get("machine")), key=lambda m: m["date"], default=None)
+    lines = machine_lines(latest)
+    if len(cpus(rows)) > 1:
+        lines.insert(1, "- rows ran on several machines (the table's last column); wall times compare only within "
+                        "one machine")
+    return lines
+
+
+def shown(path: Path) -> str:
+    """A path as the page shows it: relative to the repository where it lies inside."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def scratch_top1(rows: list[dict]) -> dict:
@@ -179,7 +228,7 @@ def _pct(value) -> str:
 
 
 def result_rows(rows: list[dict]) -> list[tuple]:
-    scratch = scratch_top1(rows)
+    scratch, several = scratch_top1(rows), len(cpus(rows)) > 1
     out = []
     for r in rows:
         ref = scratch.get((r["arch"], r["img_size"]))
@@ -188,7 +237,8 @@ def result_rows(rows: list[dict]) -> list[tuple]:
         params = f"{r['trainable_params']:,}" if r["trainable_params"] else "all (grows)"
         start = r["arch"] + " (random init)" if r["strategy"] == "scratch" else r["start"]
         out.append((start, r["strategy"], f"{r['img_size']} px", f"{r['lr']:g}", params, _pct(r["val_top1"]),
-                    _pct(r["test_top1"]), delta, f"{r['wall_s']:.0f}"))
+                    _pct(r["test_top1"]), delta, f"{r['wall_s']:.0f}")
+                   + ((r["machine"]["cpu"] if r.get("machine") else "",) if several else ()))
     return out
 
 
@@ -236,6 +286,8 @@ def add_run_arguments(p, runs: str, doc: str) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--subset", type=int, default=0, help="images per split (quick checks only)")
     p.add_argument("--runs", type=Path, default=REPO / "runs" / runs)
+    p.add_argument("--keep", type=Path, default=REPO / "docs" / "experiments" / "results" / doc,
+                   help="tracked folder for each finished run's summary, so a grid carries on from a fresh clone")
     p.add_argument("--doc", type=Path, help=f"page to write (default docs/{doc}.md; a dry run writes "
                                             f"RUNS/{doc}_DRYRUN.md)")
     p.add_argument("--dry-run", action="store_true",
@@ -245,6 +297,7 @@ def add_run_arguments(p, runs: str, doc: str) -> None:
 def dry_run_setup(args, doc: str) -> tuple[list[Start], Path]:
     """A dry run: its own runs folder, a tiny budget, random-init local starting weights, a DRYRUN page."""
     args.runs = args.runs.with_name(args.runs.name + "_dryrun")
+    args.keep = args.runs / "kept"
     args.epochs, args.subset, args.batch_size = min(args.epochs, 1), args.subset or 48, min(args.batch_size, 16)
     return dry_run_weights(args.runs / "weights"), args.doc or args.runs / f"{doc}_DRYRUN.md"
 

@@ -1,6 +1,7 @@
 """benchmarks/finetune_intel.py and finetune_intel_choices.py: how an arm, --set and a choice become the
 keywords of one finetune() call, and the figures the choices page derives. No training: finetune() is replaced
 by a recorder."""
+import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,6 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import finetune_intel  # noqa: E402
 import finetune_intel_choices as choices  # noqa: E402
+
+from cnnzoo.hub.index import get_entry  # noqa: E402
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def recorded(monkeypatch):
 
 def _args(tmp_path, **kw):
     base = dict(epochs=20, lr={}, settings={}, backbone_lr_mult=0.1, batch_size=64, val_size=0.2, seed=0,
-                subset=0, threads=1, arm="full", data=tmp_path, runs=tmp_path)
+                subset=0, threads=1, arm="full", data=tmp_path, runs=tmp_path, keep=tmp_path / "kept")
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -40,6 +43,20 @@ def test_llrd_arm_is_full_with_layer_decay_and_one_backbone_rate(recorded, tmp_p
     assert full["backbone_lr_mult"] == 0.1 and "layer_decay" not in full
     assert llrd["crop_scale"] == 0.35 and llrd["label_smoothing"] == 0.1 and llrd["img_size"] == 160
     assert llrd["epochs"] == 20 and llrd["lr"] is None  # the strategy's default head lr
+
+
+def test_a_kept_run_is_reused_from_a_fresh_clone_only_when_it_is_the_run_asked_for(recorded, tmp_path):
+    start = finetune_intel.parse_start("resnet20.cifar10@64")
+    args = _args(tmp_path)
+    finetune_intel.run_one(start, "head", tmp_path, tmp_path / "machine1" / "head", args)
+    kept = tmp_path / "kept" / "head.json"
+    assert json.loads(kept.read_text())["asked"]["base_sha256"] == get_entry("resnet20.cifar10")["sha256"]
+    fresh = tmp_path / "machine2" / "head"  # another machine: no run folder, only the tracked kept summary
+    assert finetune_intel.run_one(start, "head", tmp_path, fresh, args)["machine"]["cpu"]
+    assert len(recorded) == 1
+    finetune_intel.run_one(start, "head", tmp_path, fresh, _args(tmp_path, epochs=30))  # another budget
+    assert len(recorded) == 2 and recorded[-1]["epochs"] == 30
+    assert json.loads(kept.read_text())["asked"]["epochs"] == 30
 
 
 def test_a_choice_overrides_epochs_lr_and_size(recorded, tmp_path):
