@@ -16,6 +16,10 @@ CURVES = {
     "resnet56.cifar10 (40 epochs, published)": ROOT / "docs/weights/resnet56.cifar10/metrics.jsonl",
     "se_resnet20 (85 epochs, not published)":
         ROOT / "docs/experiments/results/cifar_plateau/se_resnet20.cifar10-85ep.metrics.jsonl",
+    "resnext29_8x4d_w128.cifar10 (50 epochs, published)":
+        ROOT / "docs/weights/resnext29_8x4d_w128.cifar10/metrics.jsonl",
+    "resnext29_8x4d_w128 + cutout 16 (50 epochs, not published)":
+        ROOT / "docs/experiments/results/cifar_plateau/resnext29_8x4d_w128.cifar10-50ep-cutout16.metrics.jsonl",
 }
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
