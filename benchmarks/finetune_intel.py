@@ -161,6 +161,7 @@ def settings_text(args) -> str:
 
 def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -> None:
     counts = rows[0]["counts"] if rows else {}
+    several = len(cpus(rows)) > 1  # rows from several machines: the table names each row's
     lines = ["# Fine-tuning on Intel Image Classification", ""]
     if dry_run:
         lines += ["> **DRY RUN — not evidence.** Random-initialised local weights and a tiny budget, run only to",
@@ -179,12 +180,12 @@ def write_doc(path: Path, rows: list[dict], args, command: str, dry_run: bool) -
         "(Nesterov) with cosine decay, the same for every arm and for the from-scratch baseline"
         + settings_text(args) + (f"; subset of {args.subset} images per split" if args.subset else ""),
         "- arms: " + ARM_TEXT.format(mult=args.backbone_lr_mult),
-        *run_machine_lines(rows),
+        *run_machine_lines(rows, several),
         "- wall time is the whole run (training, final evaluation and report)", "",
         "## Results", "",
         *markdown_table(["starting point", "arm", "input", "lr (head)", "trainable params", "val top-1 (%)",
-                         "test top-1 (%)", "test vs scratch", "wall time (s)"]
-                        + (["machine"] if len(cpus(rows)) > 1 else []), result_rows(rows))]
+                         "test top-1 (%)", "test vs scratch", "wall time (s)"] + (["machine"] if several else []),
+                        result_rows(rows, several))]
     lines += ["", "## Reading", ""] + reading(rows, scratch_top1(rows))
     lines += ["", "## Context (not like-for-like)", "",
               "Seed 002 reports these ImageNet-pretrained models on the full Kaggle test split (`seg_test`): "
@@ -203,11 +204,11 @@ def cpus(rows: list[dict]) -> list[str]:
     return list(dict.fromkeys(r["machine"]["cpu"] for r in rows if r.get("machine")))
 
 
-def run_machine_lines(rows: list[dict]) -> list[str]:
-    """The machine lines of the latest run; where the rows ran on several machines, the table names each."""
+def run_machine_lines(rows: list[dict], several: bool) -> list[str]:
+    """The machine lines of the latest run, and a warning where the rows ran on several machines."""
     latest = max((r["machine"] for r in rows if r.get("machine")), key=lambda m: m["date"], default=None)
     lines = machine_lines(latest)
-    if len(cpus(rows)) > 1:
+    if several:
         lines.insert(1, "- rows ran on several machines (the table's last column); wall times compare only within "
                         "one machine")
     return lines
@@ -227,8 +228,9 @@ def _pct(value) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def result_rows(rows: list[dict]) -> list[tuple]:
-    scratch, several = scratch_top1(rows), len(cpus(rows)) > 1
+def result_rows(rows: list[dict], several: bool = False) -> list[tuple]:
+    """One table row per run; ``several``: add the machine it ran on."""
+    scratch = scratch_top1(rows)
     out = []
     for r in rows:
         ref = scratch.get((r["arch"], r["img_size"]))

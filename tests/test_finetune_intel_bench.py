@@ -81,3 +81,18 @@ def test_winners_keep_the_better_of_two_rates_for_one_key():
             dict(name="backbone lr x1", val_top1=83.0), dict(name="crop_scale 0.35", val_top1=81.0),
             dict(name="randaugment", val_top1=79.0)]
     assert choices.pick_winners(rows) == ["backbone lr x1", "crop_scale 0.35"]
+
+
+def test_rows_from_two_machines_name_each_machine():
+    def run(strategy, cpu, date, test):
+        return dict(start="resnet20.cifar10 @64", arch="resnet20", strategy=strategy, img_size=64, lr=0.05,
+                    trainable_params=390, val_top1=80.0, test_top1=test, wall_s=36.0,
+                    machine=dict(cpu=cpu, date=date, logical_cores=2, torch_threads=2, cuda=None, python="3.11",
+                                 torch="2", torchvision="0", timm="1", cnnzoo="0.1", platform="linux"))
+    rows = [run("head", "AMD EPYC", "2026-12-08 02:40 UTC", 71.89), run("scratch", "Intel Xeon", "2026-12-06", 70.89)]
+    several = len(finetune_intel.cpus(rows)) > 1
+    table = finetune_intel.result_rows(rows, several)
+    assert [(r[7], r[-1]) for r in table] == [("+1.00", "AMD EPYC"), ("", "Intel Xeon")]
+    lines = finetune_intel.run_machine_lines(rows, several)
+    assert lines[0] == "- date: 2026-12-08 02:40 UTC" and "several machines" in lines[1]
+    assert len(finetune_intel.result_rows(rows[:1])[0]) == 9  # one machine: no machine column
